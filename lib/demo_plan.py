@@ -1,0 +1,287 @@
+"""A deterministic plan for the demo flower shop: customers, products and two years of orders.
+
+Pure Python (no Odoo import): given a seed, an anchor date and the shop's festival calendar, it returns
+plain data describing what a believable small flower shop in a Chinese city looks like. The Odoo side
+(``models/shop_crm_demo.py``) turns the plan into real records through the POS and sales models.
+
+Customer behaviours ("archetypes"):
+
+- ``regular``: a loyal regular who comes every one to three weeks, all the time.
+- ``occasional``: comes every one to four months.
+- ``festival``: buys around the big gifting days (情人节, 520, 七夕, 母亲节, ...) and little else.
+- ``one_time``: a single purchase.
+- ``lapsed``: used to come regularly, stopped coming half a year to a year and a half ago.
+- ``new``: first came in the last three months.
+- ``business``: an office, hotel or wedding planner ordering through sales orders (not the POS).
+"""
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN_CHARS = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂红玉华飞鑫波宇浩凯婷雪琳晶欣怡佳梅莉"
+PHONE_PREFIXES = ("130", "131", "132", "135", "136", "137", "138", "139", "150", "151", "152", "155",
+                  "158", "159", "166", "176", "177", "180", "181", "186", "187", "188", "189", "199")
+BUSINESS_NAMES = (
+    "西湖国际酒店", "钱塘科技有限公司", "梧桐婚礼策划", "湖滨律师事务所", "悦榕咖啡馆",
+    "江南设计工作室", "城东口腔诊所", "明德教育培训中心",
+)
+TAGS = ("VIP", "老客户", "婚礼客户", "企业客户", "花艺课程", "微信群")
+SOURCES = ("walk_in", "wechat", "referral", "dianping", "meituan", "event")
+
+# code, name, category, price in CNY, typical quantity range
+PRODUCTS = (
+    ("ROSE-RED", "红玫瑰 Red rose (stem)", "fresh", 8.0, (1, 11)),
+    ("ROSE-PINK", "粉玫瑰 Pink rose (stem)", "fresh", 7.0, (1, 11)),
+    ("LILY", "百合 Lily (stem)", "fresh", 12.0, (1, 6)),
+    ("CARNATION", "康乃馨 Carnation (stem)", "fresh", 5.0, (3, 12)),
+    ("SUNFLOWER", "向日葵 Sunflower (stem)", "fresh", 10.0, (1, 6)),
+    ("TULIP", "郁金香 Tulip (stem)", "fresh", 9.0, (3, 10)),
+    ("GYPSO", "满天星 Baby's breath (bunch)", "fresh", 25.0, (1, 2)),
+    ("BQ-ROSE11", "11枝红玫瑰花束 Bouquet of 11 red roses", "bouquet", 199.0, (1, 1)),
+    ("BQ-ROSE99", "99枝玫瑰花束 Bouquet of 99 roses", "bouquet", 999.0, (1, 1)),
+    ("BQ-MOTHER", "康乃馨母亲节花束 Carnation bouquet for mothers", "bouquet", 168.0, (1, 2)),
+    ("BQ-SEASON", "时令花束 Seasonal bouquet", "bouquet", 128.0, (1, 1)),
+    ("BQ-BIRTHDAY", "生日花束 Birthday bouquet", "bouquet", 158.0, (1, 1)),
+    ("BASKET", "开业花篮 Opening flower basket", "bouquet", 388.0, (1, 2)),
+    ("POT-ORCHID", "蝴蝶兰盆栽 Moth orchid pot", "potted", 268.0, (1, 1)),
+    ("POT-MONEY", "发财树 Money tree pot", "potted", 188.0, (1, 1)),
+    ("POT-SUCC", "多肉植物 Succulent", "potted", 25.0, (1, 4)),
+    ("POT-GREEN", "绿萝 Pothos pot", "potted", 39.0, (1, 2)),
+    ("WRAP", "礼品包装 Gift wrapping", "extra", 15.0, (1, 1)),
+    ("CARD", "贺卡 Greeting card", "extra", 5.0, (1, 1)),
+    ("VASE", "玻璃花瓶 Glass vase", "extra", 45.0, (1, 1)),
+    ("DELIVERY", "同城配送 Same-city delivery", "extra", 20.0, (1, 1)),
+)
+CATEGORIES = {
+    "fresh": "鲜花 Fresh flowers",
+    "bouquet": "花束花篮 Bouquets & baskets",
+    "potted": "盆栽绿植 Potted plants",
+    "extra": "包装配件 Wrapping & extras",
+}
+# What people buy on each festival (product codes, most likely first).
+FESTIVAL_PRODUCTS = {
+    "valentines": ("BQ-ROSE11", "ROSE-RED", "BQ-ROSE99"),
+    "520": ("BQ-ROSE11", "ROSE-RED", "ROSE-PINK"),
+    "qixi": ("BQ-ROSE11", "ROSE-RED", "BQ-ROSE99"),
+    "womens_day": ("TULIP", "BQ-SEASON", "ROSE-PINK"),
+    "mothers_day": ("BQ-MOTHER", "CARNATION", "POT-ORCHID"),
+    "teachers_day": ("CARNATION", "BQ-SEASON", "SUNFLOWER"),
+    "spring_festival": ("POT-ORCHID", "POT-MONEY", "LILY"),
+    "mid_autumn": ("POT-ORCHID", "BQ-SEASON", "LILY"),
+    "christmas": ("BQ-SEASON", "ROSE-RED", "POT-SUCC"),
+}
+ARCHETYPE_SHARES = (
+    ("regular", 0.15),
+    ("occasional", 0.25),
+    ("festival", 0.15),
+    ("one_time", 0.17),
+    ("lapsed", 0.15),
+    ("new", 0.10),
+    # the rest are businesses, at least one
+)
+PAYMENT_METHODS = ("cash", "wechat", "alipay")
+PAYMENT_WEIGHTS = (0.15, 0.55, 0.30)
+
+
+@dataclass(frozen=True)
+class PlannedCustomer:
+    key: int
+    name: str
+    phone: str
+    archetype: str
+    staff_index: int
+    source: str
+    is_company: bool = False
+    birthday: date | None = None
+    gender: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlannedOrder:
+    customer_key: int
+    when: datetime
+    lines: tuple[tuple[str, float], ...]  # (product code, quantity)
+    channel: str  # "pos" or "sale"
+    payment: str  # one of PAYMENT_METHODS (POS only)
+    festival: str | None = None
+
+
+@dataclass
+class DemoPlan:
+    seed: int
+    anchor: date
+    start: date
+    staff_count: int
+    customers: list[PlannedCustomer] = field(default_factory=list)
+    orders: list[PlannedOrder] = field(default_factory=list)
+
+    def count(self, channel):
+        return sum(1 for order in self.orders if order.channel == channel)
+
+
+def _chinese_name(rng):
+    size = 2 if rng.random() < 0.35 else 1
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN_CHARS) for _ in range(size))
+
+
+def _phone(rng, used):
+    while True:
+        phone = rng.choice(PHONE_PREFIXES) + "".join(str(rng.randrange(10)) for _ in range(8))
+        if phone not in used:
+            used.add(phone)
+            return phone
+
+
+def _shop_hours(rng, day):
+    """A time of day when a flower shop sells: 9:00-21:00, busier at lunch and after work."""
+    hour = rng.choices(range(9, 21), weights=(2, 3, 4, 5, 3, 3, 3, 4, 6, 6, 4, 2))[0]
+    return datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)))
+
+
+def _basket(rng, festival=None):
+    catalogue = {code: (lo, hi) for code, _n, _c, _p, (lo, hi) in PRODUCTS}
+    if festival and festival in FESTIVAL_PRODUCTS:
+        main = rng.choice(FESTIVAL_PRODUCTS[festival][: 2 if rng.random() < 0.8 else 3])
+    else:
+        main = rng.choice([code for code in catalogue if code not in ("WRAP", "CARD", "DELIVERY", "VASE")])
+    lo, hi = catalogue[main]
+    lines = [(main, float(rng.randint(lo, hi)))]
+    if main.startswith(("ROSE", "LILY", "TULIP", "SUNFLOWER", "CARNATION")) and rng.random() < 0.6:
+        lines.append(("WRAP", 1.0))
+    if rng.random() < 0.25:
+        lines.append(("CARD", 1.0))
+    if rng.random() < 0.12:
+        lines.append(("DELIVERY", 1.0))
+    if rng.random() < 0.05:
+        lines.append(("VASE", 1.0))
+    return tuple(lines)
+
+
+def _interval_days(rng, archetype):
+    if archetype == "regular":
+        return max(5, int(rng.gauss(21, 6)))
+    if archetype in ("occasional", "lapsed"):
+        return max(20, int(rng.gauss(70, 25)) if archetype == "occasional" else int(rng.gauss(30, 10)))
+    return max(5, int(rng.gauss(30, 10)))
+
+
+def build_plan(seed=2024, anchor=None, customers=300, days=730, staff_count=4, festivals=None):
+    """Return a :class:`DemoPlan`.
+
+    :param seed: random seed; the same seed, anchor and sizes always give the same plan.
+    :param anchor: the last day of the history (usually today).
+    :param customers: number of customers (businesses included).
+    :param days: length of the order history in days, ending at ``anchor``.
+    :param staff_count: number of staff members customers are spread over.
+    :param festivals: mapping ``date -> festival code`` of the gifting days in the period; orders cluster
+        around them (the Odoo side computes it from the Chinese calendar).
+    """
+    if customers < 1 or days < 30 or staff_count < 1:
+        raise ValueError("The demo plan needs at least one customer, 30 days and one staff member.")
+    rng = random.Random(seed)
+    anchor = anchor or date.today()
+    start = anchor - timedelta(days=days - 1)
+    festivals = {day: code for day, code in (festivals or {}).items() if start <= day <= anchor}
+    plan = DemoPlan(seed=seed, anchor=anchor, start=start, staff_count=staff_count)
+
+    business_count = max(1, round(customers * 0.03))
+    archetypes = []
+    for archetype, share in ARCHETYPE_SHARES:
+        archetypes += [archetype] * round(customers * share)
+    archetypes = archetypes[: customers - business_count]
+    archetypes += ["occasional"] * (customers - business_count - len(archetypes))
+    archetypes += ["business"] * business_count
+    rng.shuffle(archetypes)
+
+    phones = set()
+    business_names = iter(BUSINESS_NAMES * (1 + business_count // len(BUSINESS_NAMES)))
+    for key, archetype in enumerate(archetypes, start=1):
+        is_company = archetype == "business"
+        if is_company:
+            name = next(business_names)
+            birthday = gender = None
+        else:
+            name = _chinese_name(rng)
+            gender = rng.choices(("female", "male"), weights=(0.62, 0.38))[0]
+            birthday = None
+            if rng.random() < 0.6:
+                birthday = date(rng.randint(1960, 2004), rng.randint(1, 12), rng.randint(1, 28))
+        tags = []
+        if archetype == "regular" and rng.random() < 0.5:
+            tags.append("VIP")
+        if archetype in ("regular", "lapsed") and rng.random() < 0.6:
+            tags.append("老客户")
+        if is_company:
+            tags.append("婚礼客户" if "婚礼" in name else "企业客户")
+        if rng.random() < 0.1:
+            tags.append("花艺课程")
+        if rng.random() < 0.3:
+            tags.append("微信群")
+        plan.customers.append(
+            PlannedCustomer(
+                key=key,
+                name=name,
+                phone=_phone(rng, phones),
+                archetype=archetype,
+                staff_index=rng.randrange(staff_count),
+                source="event" if is_company else rng.choice(SOURCES),
+                is_company=is_company,
+                birthday=birthday,
+                gender=gender,
+                tags=tuple(tags),
+            )
+        )
+
+    festival_days = sorted(festivals)
+    for customer in plan.customers:
+        plan.orders += _customer_orders(rng, customer, start, anchor, festival_days, festivals)
+    plan.orders.sort(key=lambda order: (order.when, order.customer_key))
+    return plan
+
+
+def _customer_orders(rng, customer, start, anchor, festival_days, festivals):
+    span = (anchor - start).days
+    archetype = customer.archetype
+    days = []
+    if archetype == "one_time":
+        days = [start + timedelta(days=rng.randrange(span + 1))]
+    elif archetype == "new":
+        first = anchor - timedelta(days=rng.randrange(85))
+        days = [first]
+        while rng.random() < 0.5 and days[-1] + timedelta(days=7) < anchor:
+            days.append(days[-1] + timedelta(days=rng.randint(7, 30)))
+    elif archetype == "festival":
+        days = [day - timedelta(days=rng.choice((0, 0, 0, 1, 2))) for day in festival_days if rng.random() < 0.45]
+        if not days:
+            days = [start + timedelta(days=rng.randrange(span + 1))]
+    else:
+        if archetype == "business":
+            interval = lambda: rng.randint(25, 45)  # noqa: E731 -- monthly office flowers
+        else:
+            interval = lambda: _interval_days(rng, archetype)  # noqa: E731
+        first = start + timedelta(days=rng.randrange(60 if archetype != "occasional" else 200))
+        stop = anchor
+        if archetype == "lapsed":
+            stop = anchor - timedelta(days=rng.randint(190, 540))
+        day = first
+        while day <= stop:
+            days.append(day)
+            day += timedelta(days=interval())
+        if archetype in ("regular", "occasional"):
+            # they also come on the big gifting days now and then
+            days += [fd for fd in festival_days if fd >= first and rng.random() < 0.3]
+    orders = []
+    for day in sorted(set(d for d in days if start <= d <= anchor)):
+        festival = festivals.get(day)
+        if archetype == "business":
+            lines = (("BASKET", float(rng.randint(1, 2))),) if rng.random() < 0.2 else (
+                ("BQ-SEASON", float(rng.randint(2, 6))), ("DELIVERY", 1.0))
+            orders.append(PlannedOrder(customer.key, _shop_hours(rng, day), lines, "sale", "bank", festival))
+            continue
+        payment = rng.choices(PAYMENT_METHODS, weights=PAYMENT_WEIGHTS)[0]
+        orders.append(PlannedOrder(customer.key, _shop_hours(rng, day), _basket(rng, festival), "pos",
+                                   payment, festival))
+    return orders
