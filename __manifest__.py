@@ -19,5 +19,4 @@
         "web.assets_tests": ["shop_crm/static/tests/tours/**/*"],
     },
     "application": True,
-    "installable": True,
 }

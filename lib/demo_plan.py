@@ -19,13 +19,47 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+from . import chinese_calendar
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+)
 GIVEN_CHARS = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂红玉华飞鑫波宇浩凯婷雪琳晶欣怡佳梅莉"
-PHONE_PREFIXES = ("130", "131", "132", "135", "136", "137", "138", "139", "150", "151", "152", "155",
-                  "158", "159", "166", "176", "177", "180", "181", "186", "187", "188", "189", "199")
+PHONE_PREFIXES = (
+    "130",
+    "131",
+    "132",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "155",
+    "158",
+    "159",
+    "166",
+    "176",
+    "177",
+    "180",
+    "181",
+    "186",
+    "187",
+    "188",
+    "189",
+    "199",
+)
 BUSINESS_NAMES = (
-    "西湖国际酒店", "钱塘科技有限公司", "梧桐婚礼策划", "湖滨律师事务所", "悦榕咖啡馆",
-    "江南设计工作室", "城东口腔诊所", "明德教育培训中心",
+    "西湖国际酒店",
+    "钱塘科技有限公司",
+    "梧桐婚礼策划",
+    "湖滨律师事务所",
+    "悦榕咖啡馆",
+    "江南设计工作室",
+    "城东口腔诊所",
+    "明德教育培训中心",
 )
 TAGS = ("VIP", "老客户", "婚礼客户", "企业客户", "花艺课程", "微信群")
 SOURCES = ("walk_in", "wechat", "referral", "dianping", "meituan", "event")
@@ -60,6 +94,18 @@ CATEGORIES = {
     "potted": "盆栽绿植 Potted plants",
     "extra": "包装配件 Wrapping & extras",
 }
+# The gifting days that bring customers in (codes of chinese_calendar.FESTIVAL_CODES).
+GIFT_FESTIVALS = (
+    "valentines",
+    "womens_day",
+    "mothers_day",
+    "520",
+    "qixi",
+    "teachers_day",
+    "mid_autumn",
+    "spring_festival",
+    "christmas",
+)
 # What people buy on each festival (product codes, most likely first).
 FESTIVAL_PRODUCTS = {
     "valentines": ("BQ-ROSE11", "ROSE-RED", "BQ-ROSE99"),
@@ -162,10 +208,10 @@ def _basket(rng, festival=None):
 
 def _interval_days(rng, archetype):
     if archetype == "regular":
-        return max(5, int(rng.gauss(21, 6)))
-    if archetype in ("occasional", "lapsed"):
-        return max(20, int(rng.gauss(70, 25)) if archetype == "occasional" else int(rng.gauss(30, 10)))
-    return max(5, int(rng.gauss(30, 10)))
+        return max(10, int(rng.gauss(45, 10)))
+    if archetype == "occasional":
+        return max(40, int(rng.gauss(120, 30)))
+    return max(14, int(rng.gauss(45, 12)))
 
 
 def build_plan(seed=2024, anchor=None, customers=300, days=730, staff_count=4, festivals=None):
@@ -176,15 +222,17 @@ def build_plan(seed=2024, anchor=None, customers=300, days=730, staff_count=4, f
     :param customers: number of customers (businesses included).
     :param days: length of the order history in days, ending at ``anchor``.
     :param staff_count: number of staff members customers are spread over.
-    :param festivals: mapping ``date -> festival code`` of the gifting days in the period; orders cluster
-        around them (the Odoo side computes it from the Chinese calendar).
+    :param festivals: mapping ``date -> festival code`` of the gifting days in the period, around which
+        orders cluster; default: the :data:`GIFT_FESTIVALS` of the Chinese calendar.
     """
     if customers < 1 or days < 30 or staff_count < 1:
         raise ValueError("The demo plan needs at least one customer, 30 days and one staff member.")
     rng = random.Random(seed)
     anchor = anchor or date.today()
     start = anchor - timedelta(days=days - 1)
-    festivals = {day: code for day, code in (festivals or {}).items() if start <= day <= anchor}
+    if festivals is None:
+        festivals = gift_festivals(start, anchor)
+    festivals = {day: code for day, code in festivals.items() if start <= day <= anchor}
     plan = DemoPlan(seed=seed, anchor=anchor, start=start, staff_count=staff_count)
 
     business_count = max(1, round(customers * 0.03))
@@ -242,6 +290,16 @@ def build_plan(seed=2024, anchor=None, customers=300, days=730, staff_count=4, f
     return plan
 
 
+def gift_festivals(start, end):
+    """``{date: festival code}`` of the :data:`GIFT_FESTIVALS` between ``start`` and ``end`` inclusive."""
+    return {
+        festival.date: festival.code
+        for year in range(start.year, end.year + 1)
+        for festival in chinese_calendar.festival_dates(year)
+        if festival.code in GIFT_FESTIVALS and start <= festival.date <= end
+    }
+
+
 def _customer_orders(rng, customer, start, anchor, festival_days, festivals):
     span = (anchor - start).days
     archetype = customer.archetype
@@ -254,12 +312,14 @@ def _customer_orders(rng, customer, start, anchor, festival_days, festivals):
         while rng.random() < 0.5 and days[-1] + timedelta(days=7) < anchor:
             days.append(days[-1] + timedelta(days=rng.randint(7, 30)))
     elif archetype == "festival":
-        days = [day - timedelta(days=rng.choice((0, 0, 0, 1, 2))) for day in festival_days if rng.random() < 0.45]
+        days = [
+            day - timedelta(days=rng.choice((0, 0, 0, 1, 2))) for day in festival_days if rng.random() < 0.25
+        ]
         if not days:
             days = [start + timedelta(days=rng.randrange(span + 1))]
     else:
         if archetype == "business":
-            interval = lambda: rng.randint(25, 45)  # noqa: E731 -- monthly office flowers
+            interval = lambda: rng.randint(35, 60)  # noqa: E731 -- office flowers every month or two
         else:
             interval = lambda: _interval_days(rng, archetype)  # noqa: E731
         first = start + timedelta(days=rng.randrange(60 if archetype != "occasional" else 200))
@@ -272,16 +332,22 @@ def _customer_orders(rng, customer, start, anchor, festival_days, festivals):
             day += timedelta(days=interval())
         if archetype in ("regular", "occasional"):
             # they also come on the big gifting days now and then
-            days += [fd for fd in festival_days if fd >= first and rng.random() < 0.3]
+            days += [fd for fd in festival_days if fd >= first and rng.random() < 0.15]
     orders = []
-    for day in sorted(set(d for d in days if start <= d <= anchor)):
+    for day in sorted({d for d in days if start <= d <= anchor}):
         festival = festivals.get(day)
         if archetype == "business":
-            lines = (("BASKET", float(rng.randint(1, 2))),) if rng.random() < 0.2 else (
-                ("BQ-SEASON", float(rng.randint(2, 6))), ("DELIVERY", 1.0))
+            lines = (
+                (("BASKET", float(rng.randint(1, 2))),)
+                if rng.random() < 0.2
+                else (("BQ-SEASON", float(rng.randint(2, 6))), ("DELIVERY", 1.0))
+            )
             orders.append(PlannedOrder(customer.key, _shop_hours(rng, day), lines, "sale", "bank", festival))
             continue
         payment = rng.choices(PAYMENT_METHODS, weights=PAYMENT_WEIGHTS)[0]
-        orders.append(PlannedOrder(customer.key, _shop_hours(rng, day), _basket(rng, festival), "pos",
-                                   payment, festival))
+        orders.append(
+            PlannedOrder(
+                customer.key, _shop_hours(rng, day), _basket(rng, festival), "pos", payment, festival
+            )
+        )
     return orders

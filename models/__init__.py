@@ -1,2 +1,1 @@
-from . import res_partner
-from . import shop_crm_demo
+from . import res_partner, shop_crm_demo

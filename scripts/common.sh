@@ -1,7 +1,10 @@
 # shellcheck shell=bash
 # Shared paths for the Shop CRM scripts. Sourced, never executed; has no side effects.
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-WORK="$ROOT/.work"
+# Generated state (addons link, odoo.conf, filestore, logs) lives OUTSIDE the checkout: Odoo walks a module's
+# folder following symlinks (e.g. to extract translatable terms), and a link back to the checkout inside
+# it would loop forever.
+WORK="${SHOP_CRM_WORK:-${HOME}/.cache/shop_crm/work/$(basename "$ROOT")-$(printf %s "$ROOT" | sha1sum | cut -c1-8)}"
 VENV="$ROOT/.venv"
 ODOO_CACHE_DIR="${HOME}/.cache/shop_crm/odoo-18.0"
 ODOO_GIT_URL="https://github.com/odoo/odoo.git"

@@ -7,8 +7,17 @@ started = time.monotonic()
 company = env.ref("base.main_company")
 company.write({"name": "花语花店 Huayu Flower Shop", "city": "杭州", "email": "hello@huayu-flowers.example"})
 summary = env["shop.crm.demo"]._generate(anchor=date.today(), company=company)
-crons = env["ir.cron"].search([("id", "in", env["ir.model.data"].search(
-    [("module", "=", "shop_crm"), ("model", "=", "ir.cron")]).mapped("res_id"))])
+crons = env["ir.cron"].search(
+    [
+        (
+            "id",
+            "in",
+            env["ir.model.data"]
+            .search([("module", "=", "shop_crm"), ("model", "=", "ir.cron")])
+            .mapped("res_id"),
+        )
+    ]
+)
 for cron in crons:
     cron.method_direct_trigger()
 env.cr.commit()

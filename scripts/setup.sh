@@ -5,7 +5,7 @@
 #   2. the Odoo 18.0 source: $ODOO_SRC, else ~/.cache/shop_crm/odoo-18.0, else a shallow git clone;
 #   3. .venv with Odoo's requirements, ours, and the test/lint tools;
 #   4. a running PostgreSQL cluster and a database role for the current user;
-#   5. .work/addons/shop_crm -> this checkout, and .work/odoo.conf for scripts/odoo.
+#   5. $WORK/addons/shop_crm -> this checkout, and $WORK/odoo.conf for scripts/odoo ($WORK: see common.sh).
 set -euo pipefail
 # shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
@@ -61,7 +61,7 @@ grep -q "version_info = (18, 0" "$odoo_src/odoo/release.py" \
 
 # ---- 3. the virtualenv ----------------------------------------------------------------------------
 stamp="$VENV/.shop_crm_requirements"
-want=$(cat "$odoo_src/requirements.txt" "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" | sha1sum | cut -c1-40)
+want=$(cat "$odoo_src/requirements.txt" "$ROOT"/requirements*.txt | sha1sum | cut -c1-40)
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "shop_crm: preparing $VENV (Odoo requirements + ours; takes a few minutes the first time)"
     [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || die "python3 -m venv failed"
@@ -71,8 +71,11 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
     export PIP_CONSTRAINT="$constraint" PIP_DISABLE_PIP_VERSION_CHECK=1
     "$VENV/bin/pip" install -q "setuptools<70" wheel || die "pip could not install setuptools"
     "$VENV/bin/pip" install -q -r "$odoo_src/requirements.txt" || die "pip could not install Odoo's requirements"
-    "$VENV/bin/pip" install -q -r "$ROOT/requirements.txt" -r "$ROOT/requirements-dev.txt" \
+    # Odoo's pins are constraints for ours: nothing of ours may move a package Odoo needs.
+    "$VENV/bin/pip" install -q -c "$odoo_src/requirements.txt" -r "$ROOT/requirements.txt" -r "$ROOT/requirements-dev.txt" \
         || die "pip could not install requirements.txt / requirements-dev.txt"
+    "$VENV/bin/pip" install -q --no-deps -r "$ROOT/requirements-nodeps.txt" \
+        || die "pip could not install requirements-nodeps.txt"
     echo "$want" >"$stamp"
 fi
 

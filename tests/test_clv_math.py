@@ -14,6 +14,7 @@ import math
 from unittest import mock
 
 import numpy as np
+
 from odoo.tests import BaseCase, tagged
 
 from ..lib import cdnow, clv

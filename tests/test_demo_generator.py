@@ -1,0 +1,92 @@
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.tests import TransactionCase, tagged
+
+from ..lib import demo_plan
+from ..models.shop_crm_demo import PAYMENT_METHOD_NAMES, STAFF
+
+
+@tagged("post_install", "-at_install")
+class TestDemoGenerator(TransactionCase):
+    """The demo shop goes through Odoo's real models: paid POS orders in closed sessions, confirmed sales."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env["res.company"].create({"name": "Test flower shop"})
+        cls.anchor = date(2026, 3, 31)
+        with freeze_time("2026-03-31 20:00:00"):
+            cls.summary = cls.env["shop.crm.demo"]._generate(
+                seed=5, anchor=cls.anchor, customers=40, days=120, company=cls.company, login_prefix="t."
+            )
+        cls.plan = demo_plan.build_plan(
+            seed=5, anchor=cls.anchor, customers=40, days=120, staff_count=len(STAFF) - 1
+        )
+
+    def test_company_is_a_chinese_shop(self):
+        self.assertEqual(self.company.currency_id, self.env.ref("base.CNY"))
+        self.assertEqual(self.company.country_id, self.env.ref("base.cn"))
+        self.assertTrue(self.company.chart_template)
+
+    def test_customers(self):
+        partners = self.env["res.partner"].search(
+            [("company_id", "=", self.company.id), ("partner_share", "=", True)]
+        )
+        self.assertEqual(len(partners), 40)
+        self.assertEqual(self.summary["customers"], 40)
+        self.assertEqual(set(partners.mapped("name")), {c.name for c in self.plan.customers})
+        self.assertTrue(all(partner.user_id for partner in partners), "every customer has a staff member")
+        self.assertTrue(
+            all(partner.user_id.has_group("shop_crm.group_shop_crm_user") for partner in partners)
+        )
+        self.assertEqual(
+            len(partners.filtered("birthday")), sum(1 for c in self.plan.customers if c.birthday)
+        )
+
+    def test_pos_orders_are_paid_in_closed_sessions(self):
+        orders = self.env["pos.order"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(len(orders), self.plan.count("pos"))
+        self.assertEqual(self.summary["pos_orders"], self.plan.count("pos"))
+        self.assertGreater(len(orders), 30)
+        self.assertEqual(set(orders.mapped("state")), {"done"}, "sessions were closed, so orders are done")
+        self.assertEqual(set(orders.session_id.mapped("state")), {"closed"})
+        for order in orders:
+            self.assertAlmostEqual(
+                order.amount_total, sum(order.lines.mapped("price_subtotal_incl")), places=2
+            )
+            self.assertAlmostEqual(order.amount_paid, order.amount_total, places=2)
+        self.assertEqual(
+            set(orders.payment_ids.payment_method_id.mapped("name")), set(PAYMENT_METHOD_NAMES.values())
+        )
+        expected_total = sum(
+            sum(next(p[3] for p in demo_plan.PRODUCTS if p[0] == code) * qty for code, qty in o.lines)
+            for o in self.plan.orders
+            if o.channel == "pos"
+        )
+        self.assertAlmostEqual(sum(orders.mapped("amount_total")), expected_total, places=2)
+        first_day = min(orders.mapped("date_order")).date()
+        self.assertGreaterEqual(first_day, date(2025, 12, 1))
+        self.assertTrue(
+            all(order.session_id.move_id for order in orders), "closing posted the accounting entry"
+        )
+
+    def test_sale_orders_confirmed_with_their_own_dates(self):
+        orders = self.env["sale.order"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(len(orders), self.plan.count("sale"))
+        self.assertGreater(len(orders), 0)
+        self.assertEqual(set(orders.mapped("state")), {"sale"})
+        self.assertLessEqual(max(orders.mapped("date_order")).date(), self.anchor)
+        self.assertLess(min(orders.mapped("date_order")).date(), date(2026, 3, 1), "dates kept, not 'now'")
+
+    def test_staff(self):
+        logins = ["t." + suffix for suffix, _name, _manager in STAFF]
+        users = self.env["res.users"].search([("login", "in", logins)])
+        self.assertEqual(len(users), len(STAFF))
+        self.assertTrue(
+            users.filtered(lambda u: u.login == "t.manager").has_group("shop_crm.group_shop_crm_manager")
+        )
+        self.assertFalse(
+            users.filtered(lambda u: u.login == "t.staff1").has_group("shop_crm.group_shop_crm_manager")
+        )
