@@ -366,7 +366,7 @@ class ShopCrmDemo(models.AbstractModel):
     def _summary_lines(self):
         """Counts of what Shop CRM holds and has computed, printed at the end of ``make demo``."""
         customers = self.env["res.partner"].search_count(
-            [("birthday", "!=", False), ("partner_share", "=", True)]
+            [("birthday", "!=", False), ("is_shop_customer", "=", True)]
         )
         paid = self.env["pos.order"].search_count([("state", "in", ("paid", "done", "invoiced"))])
         return [

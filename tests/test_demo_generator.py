@@ -32,7 +32,7 @@ class TestDemoGenerator(TransactionCase):
 
     def test_customers(self):
         partners = self.env["res.partner"].search(
-            [("company_id", "=", self.company.id), ("partner_share", "=", True)]
+            [("company_id", "=", self.company.id), ("is_shop_customer", "=", True)]
         )
         self.assertEqual(len(partners), 40)
         self.assertEqual(self.summary["customers"], 40)

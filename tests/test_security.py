@@ -49,6 +49,12 @@ class TestSecurity(ShopCrmCase):
         self.assertIn(customer, visible)
         self.assertNotIn(self.staff.partner_id, visible, "staff members are not customers")
         self.assertNotIn(self.env.company.partner_id, visible, "the shop itself is not a customer")
+        self.assertTrue(customer.is_shop_customer)
+        self.assertFalse(self.staff.partner_id.is_shop_customer)
+        self.assertFalse(self.env.company.partner_id.is_shop_customer)
+        not_customers = self.env["res.partner"].search([("is_shop_customer", "=", False)])
+        self.assertIn(self.env.company.partner_id, not_customers)
+        self.assertNotIn(customer, not_customers)
 
     def test_every_model_has_access_rules(self):
         """Every concrete model that Shop CRM defines is covered by ir.model.access lines."""
