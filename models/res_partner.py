@@ -25,4 +25,5 @@ class ResPartner(models.Model):
         return domain if (operator == "=") == value else ["!", *domain]
 
     def _own_company_partner_ids(self):
-        return set(self.env["res.company"].sudo().with_context(active_test=False).search([]).partner_id.ids)
+        companies = self.env["res.company"].sudo().with_context(active_test=False)
+        return set(companies.search([("partner_id", "!=", False)]).partner_id.ids)
