@@ -9,10 +9,15 @@
     "website": "https://github.com/shop-crm/shop_crm",
     "license": "LGPL-3",
     "depends": ["contacts", "mail", "point_of_sale", "pos_loyalty", "sale_loyalty"],
+    "external_dependencies": {"python": ["numpy", "scipy", "lunar_python"]},
     "data": [
         "security/shop_crm_groups.xml",
         "security/ir.model.access.csv",
+        "security/shop_crm_security.xml",
+        "data/shop_crm_analytics_data.xml",
         "views/res_partner_views.xml",
+        "views/shop_crm_segment_change_views.xml",
+        "views/res_config_settings_views.xml",
         "views/shop_crm_menus.xml",
     ],
     "assets": {

@@ -1,1 +1,8 @@
-from . import res_partner, shop_crm_demo
+from . import (
+    res_company,
+    res_config_settings,
+    res_partner,
+    shop_crm_analytics,
+    shop_crm_demo,
+    shop_crm_segment_change,
+)

@@ -1,4 +1,18 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+
+CLASSES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
+SEGMENTS = [
+    ("important_value", "Important value customer"),
+    ("important_development", "Important development customer"),
+    ("important_keep", "Important keep customer"),
+    ("important_retain", "Important retain customer"),
+    ("general_value", "General value customer"),
+    ("general_development", "General development customer"),
+    ("general_keep", "General keep customer"),
+    ("general_retain", "General retain customer"),
+]
+STAGES = [("potential", "Potential"), ("new", "New"), ("returning", "Returning"), ("lost", "Lost")]
+CLV_METHODS = [("bgnbd_gamma_gamma", "BG/NBD + Gamma-Gamma model"), ("simple", "Simple estimate")]
 
 
 class ResPartner(models.Model):
@@ -11,6 +25,47 @@ class ResPartner(models.Model):
         search="_search_is_shop_customer",
         help="A customer of the shop: not a staff member (internal user) and not one of your companies.",
     )
+
+    # ---- customer analytics (written in bulk by shop.crm.analytics; see lib/rfm.py) ----
+    shop_crm_currency_id = fields.Many2one("res.currency", compute="_compute_shop_crm_currency_id")
+    rfm_recency_days = fields.Integer(
+        "Recency (days)", readonly=True, help="Days between the analysis date and the last purchase."
+    )
+    rfm_frequency = fields.Integer("Frequency", readonly=True, help="Purchases in the RFM window.")
+    rfm_monetary = fields.Monetary(
+        "Monetary",
+        currency_field="shop_crm_currency_id",
+        readonly=True,
+        help="Purchases minus refunds in the RFM window.",
+    )
+    rfm_r_score = fields.Integer("R Score", readonly=True, aggregator="avg")
+    rfm_f_score = fields.Integer("F Score", readonly=True, aggregator="avg")
+    rfm_m_score = fields.Integer("M Score", readonly=True, aggregator="avg")
+    rfm_class = fields.Selection(CLASSES, "Value Class", readonly=True, index=True)
+    rfm_segment = fields.Selection(SEGMENTS, "RFM Segment", readonly=True, index=True)
+    lifecycle_stage = fields.Selection(STAGES, "Lifecycle Stage", readonly=True, index=True)
+    churn_warning = fields.Boolean("Churn Warning", readonly=True, index=True)
+    churn_typical_gap = fields.Float(
+        "Usual Days Between Visits",
+        readonly=True,
+        digits=(16, 1),
+        help="Median gap between the customer's purchase days (shop-wide median for one-visit customers).",
+    )
+    churn_reason = fields.Char("Churn Warning Reason", compute="_compute_churn_reason")
+    clv_historical = fields.Monetary(
+        "Historical Value", currency_field="shop_crm_currency_id", readonly=True, help="Net spend ever."
+    )
+    clv_predicted_12m = fields.Monetary(
+        "Predicted Value (12 months)",
+        currency_field="shop_crm_currency_id",
+        readonly=True,
+        help="Expected spend in the next 12 months.",
+    )
+    probability_alive = fields.Float(
+        "Probability Still Active", readonly=True, digits=(16, 3), aggregator="avg"
+    )
+    clv_method = fields.Selection(CLV_METHODS, "Lifetime Value Method", readonly=True)
+    rfm_explanation = fields.Text("Score Explanation", compute="_compute_rfm_explanation")
 
     @api.depends("partner_share")
     def _compute_is_shop_customer(self):
@@ -27,3 +82,59 @@ class ResPartner(models.Model):
     def _own_company_partner_ids(self):
         companies = self.env["res.company"].sudo().with_context(active_test=False)
         return set(companies.search([("partner_id", "!=", False)]).partner_id.ids)
+
+    @api.depends("company_id")
+    def _compute_shop_crm_currency_id(self):
+        for partner in self:
+            partner.shop_crm_currency_id = (partner.company_id or self.env.company).currency_id
+
+    @api.depends("churn_warning", "churn_typical_gap", "rfm_recency_days", "lifecycle_stage")
+    def _compute_churn_reason(self):
+        for partner in self:
+            if not partner.churn_warning:
+                partner.churn_reason = False
+            elif partner.churn_typical_gap:
+                partner.churn_reason = _(
+                    "usually every %(gap)s days, last visit %(days)s days ago",
+                    gap=round(partner.churn_typical_gap),
+                    days=partner.rfm_recency_days,
+                )
+            else:
+                partner.churn_reason = _("last visit %(days)s days ago", days=partner.rfm_recency_days)
+
+    @api.depends("rfm_r_score", "rfm_f_score", "rfm_m_score", "rfm_recency_days", "rfm_frequency")
+    def _compute_rfm_explanation(self):
+        for partner in self:
+            if not partner.lifecycle_stage or partner.lifecycle_stage == "potential":
+                partner.rfm_explanation = _("No purchase yet: no scores.")
+                continue
+            if not partner.rfm_f_score:
+                partner.rfm_explanation = _(
+                    "No purchase in the RFM window (last purchase %(days)s days ago): scores 0, class D.",
+                    days=partner.rfm_recency_days,
+                )
+                continue
+            partner.rfm_explanation = "\n".join(
+                [
+                    _(
+                        "R %(score)s/5: last purchase %(days)s days ago (5 = the most recent fifth).",
+                        score=partner.rfm_r_score,
+                        days=partner.rfm_recency_days,
+                    ),
+                    _(
+                        "F %(score)s/5: %(count)s purchases in the window (5 = the most frequent fifth).",
+                        score=partner.rfm_f_score,
+                        count=partner.rfm_frequency,
+                    ),
+                    _(
+                        "M %(score)s/5: %(amount)s spent in the window (5 = the top-spending fifth).",
+                        score=partner.rfm_m_score,
+                        amount=partner.shop_crm_currency_id.format(partner.rfm_monetary),
+                    ),
+                    _(
+                        "Class %(klass)s: R+F+M = %(total)s.",
+                        klass=partner.rfm_class,
+                        total=partner.rfm_r_score + partner.rfm_f_score + partner.rfm_m_score,
+                    ),
+                ]
+            )
