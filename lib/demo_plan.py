@@ -12,6 +12,7 @@ Customer behaviours ("archetypes"):
 - ``one_time``: a single purchase.
 - ``lapsed``: used to come regularly, stopped coming half a year to a year and a half ago.
 - ``new``: first came in the last three months.
+- ``prospect``: signed up (e.g. followed the shop on WeChat) but has not bought anything yet.
 - ``business``: an office, hotel or wedding planner ordering through sales orders (not the POS).
 """
 
@@ -122,7 +123,8 @@ ARCHETYPE_SHARES = (
     ("regular", 0.15),
     ("occasional", 0.25),
     ("festival", 0.15),
-    ("one_time", 0.17),
+    ("one_time", 0.12),
+    ("prospect", 0.05),
     ("lapsed", 0.15),
     ("new", 0.10),
     # the rest are businesses, at least one
@@ -304,6 +306,8 @@ def _customer_orders(rng, customer, start, anchor, festival_days, festivals):
     span = (anchor - start).days
     archetype = customer.archetype
     days = []
+    if archetype == "prospect":
+        return []
     if archetype == "one_time":
         days = [start + timedelta(days=rng.randrange(span + 1))]
     elif archetype == "new":

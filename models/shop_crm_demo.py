@@ -365,12 +365,18 @@ class ShopCrmDemo(models.AbstractModel):
     @api.model
     def _summary_lines(self):
         """Counts of what Shop CRM holds and has computed, printed at the end of ``make demo``."""
-        customers = self.env["res.partner"].search_count(
-            [("birthday", "!=", False), ("is_shop_customer", "=", True)]
-        )
+        partners = self.env["res.partner"]
+        customers = [("is_shop_customer", "=", True)]
         paid = self.env["pos.order"].search_count([("state", "in", ("paid", "done", "invoiced"))])
-        return [
-            f"customers_with_birthday {customers}",
+        lines = [
+            f"customers_with_birthday {partners.search_count([*customers, ('birthday', '!=', False)])}",
             f"paid_pos_orders {paid}",
             f"confirmed_sale_orders {self.env['sale.order'].search_count([('state', '=', 'sale')])}",
         ]
+        for field in ("rfm_class", "lifecycle_stage", "rfm_segment"):
+            groups = partners._read_group(customers, [field], ["__count"])
+            counts = " ".join(f"{value or 'none'}={count}" for value, count in sorted(groups, key=str))
+            lines.append(f"{field} {counts}")
+        lines.append(f"churn_warnings {partners.search_count([*customers, ('churn_warning', '=', True)])}")
+        lines.append(f"lifetime_value {self.env.company.shop_crm_clv_method or 'none'}")
+        return lines

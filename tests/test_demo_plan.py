@@ -57,6 +57,8 @@ class TestDemoPlan(BaseCase):
         for key, kind in archetype.items():
             if kind == "one_time":
                 self.assertEqual(orders_by_customer[key], 1)
+            elif kind == "prospect":
+                self.assertEqual(orders_by_customer[key], 0, "prospects have not bought yet")
             elif kind == "lapsed":
                 self.assertGreater(
                     (self.anchor - last_order[key]).days, 180, "lapsed customers stopped coming"
