@@ -209,11 +209,12 @@ def _basket(rng, festival=None):
 
 
 def _interval_days(rng, archetype):
+    # Irregular gaps around a customer type's usual rhythm (people do not come like clockwork).
     if archetype == "regular":
-        return max(10, int(rng.gauss(45, 10)))
+        return 3 + int(rng.expovariate(1 / 40))
     if archetype == "occasional":
-        return max(40, int(rng.gauss(120, 30)))
-    return max(14, int(rng.gauss(45, 12)))
+        return 7 + int(rng.expovariate(1 / 110))
+    return 5 + int(rng.expovariate(1 / 40))
 
 
 def build_plan(seed=2024, anchor=None, customers=300, days=730, staff_count=4, festivals=None):
@@ -330,9 +331,14 @@ def _customer_orders(rng, customer, start, anchor, festival_days, festivals):
         stop = anchor
         if archetype == "lapsed":
             stop = anchor - timedelta(days=rng.randint(190, 540))
+        # After each visit a customer may drift away for good, with a personal probability (people differ:
+        # most stay a long time, some leave early) -- what BG/NBD models.
+        drop_out = 0.0 if archetype == "business" else rng.betavariate(0.7, 9.0)
         day = first
         while day <= stop:
             days.append(day)
+            if rng.random() < drop_out:
+                break
             day += timedelta(days=interval())
         if archetype in ("regular", "occasional"):
             # they also come on the big gifting days now and then

@@ -1,3 +1,6 @@
+from datetime import datetime, timedelta
+
+from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
 
@@ -8,3 +11,28 @@ class TestUi(HttpCase):
         new_test_user(self.env, login="tour_staff", groups="shop_crm.group_shop_crm_user")
         self.env["res.partner"].create({"name": "林美美 Lin Meimei", "phone": "13900139000"})
         self.start_tour("/odoo", "shop_crm_customers_tour", login="tour_staff")
+
+    def test_staff_follows_churn_warnings(self):
+        """Staff open the churn warnings, a customer's value tab and the RFM analysis."""
+        staff = new_test_user(self.env, login="tour_churn", groups="shop_crm.group_shop_crm_user")
+        customer = self.env["res.partner"].create({"name": "Zhang Churn", "user_id": staff.id})
+        product = self.env["product.product"].create({"name": "Lily", "taxes_id": [Command.clear()]})
+        today = fields.Date.context_today(self.env["res.partner"])
+        days = [today - timedelta(days=ago) for ago in (60, 50, 40, 30)]
+        orders = self.env["sale.order"].create(
+            [
+                {
+                    "partner_id": customer.id,
+                    "order_line": [
+                        Command.create({"product_id": product.id, "price_unit": 88.0, "tax_id": []})
+                    ],
+                }
+                for _day in days
+            ]
+        )
+        orders.action_confirm()
+        for order, day in zip(orders, days, strict=True):
+            order.date_order = datetime.combine(day, datetime.min.time()) + timedelta(hours=4)
+        self.env["shop.crm.analytics"].run(as_of=today)
+        self.assertTrue(customer.churn_warning)
+        self.start_tour("/odoo", "shop_crm_churn_tour", login="tour_churn")
