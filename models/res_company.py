@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..lib import rfm
@@ -66,21 +66,25 @@ class ResCompany(models.Model):
         for company in self:
             settings = company._shop_crm_rfm_settings()
             if settings.window_days < 1:
-                raise ValidationError(_("The RFM window must be at least one day."))
+                raise ValidationError(self.env._("The RFM window must be at least one day."))
             if not 15 >= settings.class_a_min > settings.class_b_min > settings.class_c_min >= 1:
                 raise ValidationError(
-                    _("The class thresholds must satisfy 15 ≥ A > B > C ≥ 1 (R+F+M is between 3 and 15).")
+                    self.env._(
+                        "The class thresholds must satisfy 15 ≥ A > B > C ≥ 1 (R+F+M is between 3 and 15)."
+                    )
                 )
             if not 1 <= settings.high_score <= 5:
-                raise ValidationError(_("The 'high' score must be between 1 and 5."))
+                raise ValidationError(self.env._("The 'high' score must be between 1 and 5."))
             if settings.new_days < 0 or settings.lost_days < 1:
-                raise ValidationError(_("The new and lost customer days must be positive."))
+                raise ValidationError(self.env._("The new and lost customer days must be positive."))
             if settings.gap_factor <= 0 or settings.min_days < 0:
                 raise ValidationError(
-                    _("The churn gap factor must be positive and the churn minimum days cannot be negative.")
+                    self.env._(
+                        "The churn gap factor must be positive and the churn minimum days cannot be negative."
+                    )
                 )
             if company.shop_crm_clv_min_customers < 1 or company.shop_crm_clv_min_repeat < 1:
-                raise ValidationError(_("The lifetime value minimums must be at least 1."))
+                raise ValidationError(self.env._("The lifetime value minimums must be at least 1."))
 
     def _shop_crm_rfm_settings(self):
         self.ensure_one()

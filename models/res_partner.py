@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 CLASSES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
 SEGMENTS = [
@@ -41,10 +41,12 @@ class ResPartner(models.Model):
     rfm_r_score = fields.Integer("R Score", readonly=True, aggregator="avg")
     rfm_f_score = fields.Integer("F Score", readonly=True, aggregator="avg")
     rfm_m_score = fields.Integer("M Score", readonly=True, aggregator="avg")
-    rfm_class = fields.Selection(CLASSES, "Value Class", readonly=True, index=True)
-    rfm_segment = fields.Selection(SEGMENTS, "RFM Segment", readonly=True, index=True)
-    lifecycle_stage = fields.Selection(STAGES, "Lifecycle Stage", readonly=True, index=True)
-    churn_warning = fields.Boolean("Churn Warning", readonly=True, index=True)
+    # Not indexed (few distinct values; every index slows the nightly write of a million customers),
+    # except the warning flag behind the "Churn Warnings" list.
+    rfm_class = fields.Selection(CLASSES, "Value Class", readonly=True)
+    rfm_segment = fields.Selection(SEGMENTS, "RFM Segment", readonly=True)
+    lifecycle_stage = fields.Selection(STAGES, readonly=True)
+    churn_warning = fields.Boolean(readonly=True, index=True)
     churn_typical_gap = fields.Float(
         "Usual Days Between Visits",
         readonly=True,
@@ -94,44 +96,46 @@ class ResPartner(models.Model):
             if not partner.churn_warning:
                 partner.churn_reason = False
             elif partner.churn_typical_gap:
-                partner.churn_reason = _(
+                partner.churn_reason = self.env._(
                     "usually every %(gap)s days, last visit %(days)s days ago",
                     gap=round(partner.churn_typical_gap),
                     days=partner.rfm_recency_days,
                 )
             else:
-                partner.churn_reason = _("last visit %(days)s days ago", days=partner.rfm_recency_days)
+                partner.churn_reason = self.env._(
+                    "last visit %(days)s days ago", days=partner.rfm_recency_days
+                )
 
     @api.depends("rfm_r_score", "rfm_f_score", "rfm_m_score", "rfm_recency_days", "rfm_frequency")
     def _compute_rfm_explanation(self):
         for partner in self:
             if not partner.lifecycle_stage or partner.lifecycle_stage == "potential":
-                partner.rfm_explanation = _("No purchase yet: no scores.")
+                partner.rfm_explanation = self.env._("No purchase yet: no scores.")
                 continue
             if not partner.rfm_f_score:
-                partner.rfm_explanation = _(
+                partner.rfm_explanation = self.env._(
                     "No purchase in the RFM window (last purchase %(days)s days ago): scores 0, class D.",
                     days=partner.rfm_recency_days,
                 )
                 continue
             partner.rfm_explanation = "\n".join(
                 [
-                    _(
+                    self.env._(
                         "R %(score)s/5: last purchase %(days)s days ago (5 = the most recent fifth).",
                         score=partner.rfm_r_score,
                         days=partner.rfm_recency_days,
                     ),
-                    _(
+                    self.env._(
                         "F %(score)s/5: %(count)s purchases in the window (5 = the most frequent fifth).",
                         score=partner.rfm_f_score,
                         count=partner.rfm_frequency,
                     ),
-                    _(
+                    self.env._(
                         "M %(score)s/5: %(amount)s spent in the window (5 = the top-spending fifth).",
                         score=partner.rfm_m_score,
                         amount=partner.shop_crm_currency_id.format(partner.rfm_monetary),
                     ),
-                    _(
+                    self.env._(
                         "Class %(klass)s: R+F+M = %(total)s.",
                         klass=partner.rfm_class,
                         total=partner.rfm_r_score + partner.rfm_f_score + partner.rfm_m_score,

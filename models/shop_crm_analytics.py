@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
@@ -58,14 +58,14 @@ class ShopCrmAnalytics(models.AbstractModel):
         """Recompute the analytics of ``company`` (default: the current one) as of ``as_of`` (default:
         today). Returns a summary dict. Shop CRM managers only."""
         if not (self.env.su or self.env.user.has_group("shop_crm.group_shop_crm_manager")):
-            raise AccessError(_("Only Shop CRM managers can recompute the customer analytics."))
+            raise AccessError(self.env._("Only Shop CRM managers can recompute the customer analytics."))
         as_of = fields.Date.to_date(as_of) if as_of else fields.Date.context_today(self)
         company = company or self.env.company
         return self.sudo()._run_company(company.sudo(), as_of)
 
     @api.model
     def _cron_recompute(self):
-        companies = self.env["res.company"].search([])
+        companies = self.env["res.company"].search([("active", "=", True)])
         for done, company in enumerate(companies):
             self.with_company(company).sudo()._run_company(company, fields.Date.context_today(self))
             self.env["ir.cron"]._notify_progress(done=done + 1, remaining=len(companies) - done - 1)
@@ -264,7 +264,7 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
         )
         partner_ids, repeat, recency, age, spend = cr.fetchone()
         if not partner_ids:
-            return {"method": False, "summary": _("No purchases yet.")}
+            return {"method": False, "summary": self.env._("No purchases yet.")}
         frequency = np.asarray(repeat, dtype=float)
         spend = np.asarray([float(value) for value in spend], dtype=float)
         result = clv.fit_or_fallback(
@@ -297,14 +297,14 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
         )
         if result.method == clv.METHOD_MODEL:
             bg, gg = result.bgnbd, result.gamma_gamma
-            summary = _(
+            summary = self.env._(
                 "BG/NBD r=%(r).3f α=%(alpha).3f a=%(a).3f b=%(b).3f; "
                 "Gamma-Gamma p=%(p).3f q=%(q).3f γ=%(gamma).3f (%(customers)s customers, as of %(date)s)",
                 r=bg.r, alpha=bg.alpha, a=bg.a, b=bg.b, p=gg.p, q=gg.q, gamma=gg.gamma,
                 customers=len(partner_ids), date=as_of,
             )  # fmt: skip
         else:
-            summary = _(
+            summary = self.env._(
                 "Simple estimate (purchase rate × average spend), because: %(reason)s", reason=result.reason
             )
         return {"method": result.method, "summary": summary}
@@ -342,7 +342,7 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
         activity_type = self.env.ref("shop_crm.mail_activity_type_churn_warning", raise_if_not_found=False)
         if not activity_type:
             return 0
-        summary = _("Churn warning: win the customer back")
+        summary = self.env._("Churn warning: win the customer back")
         cr = self.env.cr
         cr.execute(
             SQL(

@@ -14,9 +14,7 @@ bash "$ROOT/scripts/setup.sh"
 started=$(date +%s)
 log="$WORK/demo.log"
 echo "shop_crm: (re)creating database $DB"
-# shellcheck source=/dev/null
-source "$WORK/db.env"
-dropdb --if-exists --force "$DB" || die "could not drop database $DB"
+create_db_from_base "$DB"
 echo "shop_crm: installing shop_crm into $DB (log: $log)"
 lang_opt=()
 [ -n "${DEMO_LANG:-}" ] && lang_opt=(--load-language="$DEMO_LANG")

@@ -10,6 +10,8 @@ set -euo pipefail
 # shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
 mkdir -p "$WORK"
+# Connection settings of a previous run (db.env) must not leak into the role and cluster checks below.
+unset PGUSER PGHOST PGPORT PGDATABASE
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then

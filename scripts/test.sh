@@ -22,9 +22,17 @@ source "$WORK/db.env"
 DB="shop_crm_test_$$"
 log="$WORK/test.log"
 port=$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cleanup() { dropdb --if-exists --force "$DB" >/dev/null 2>&1 || true; }
+cleanup() {
+    dropdb --if-exists --force "$DB" >/dev/null 2>&1 || true
+    rm -rf "$WORK/data/filestore/$DB"
+}
 trap cleanup EXIT
 cleanup
+if ! (create_db_from_base "$DB"); then
+    echo "shop_crm: cannot run the tests: the test database could not be created (see above)." >&2
+    summary 0 1
+    exit 1
+fi
 echo "shop_crm: installing shop_crm with tests into $DB (log: $log)"
 started=$(date +%s)
 "$ROOT/scripts/odoo" -d "$DB" -i shop_crm --test-enable --test-tags "$TAGS" --stop-after-init \
