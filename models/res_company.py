@@ -42,6 +42,13 @@ class ResCompany(models.Model):
         help="Below this many repeat buyers, the lifetime value uses a simple estimate.",
     )
     shop_crm_analytics_date = fields.Date("Customer Analytics As Of", readonly=True)
+    shop_crm_analytics_fingerprint = fields.Char(
+        "Customer Analytics Fingerprint",
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+        help="Technical: inputs of the last analytics run.",
+    )
     shop_crm_clv_method = fields.Selection(
         [("bgnbd_gamma_gamma", "BG/NBD + Gamma-Gamma model"), ("simple", "Simple estimate")],
         "Lifetime Value Method",

@@ -34,6 +34,8 @@ for lang in ("zh_CN", "zh_TW"):
     path = folder / f"{lang}.po"
     catalogue = polib.pofile(str(path)) if path.exists() else polib.POFile()
     catalogue.merge(template)
+    for entry in [entry for entry in catalogue if entry.obsolete]:
+        catalogue.remove(entry)
     catalogue.metadata.update({"Language": lang, "Content-Type": "text/plain; charset=UTF-8",
                                "Content-Transfer-Encoding": "8bit", "Project-Id-Version": "Odoo Server 18.0", "MIME-Version": "1.0"})
     catalogue.save(str(path))

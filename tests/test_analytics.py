@@ -359,6 +359,28 @@ class TestAnalyticsAccessAndSettings(AnalyticsCase):
         self._run()
         self.assertEqual(customer.lifecycle_stage, "lost")
 
+    def _as_if_committed(self):
+        """Pretend the last run was committed by an earlier transaction (a test is one transaction)."""
+        fingerprint = self.company.shop_crm_analytics_fingerprint
+        self.company.shop_crm_analytics_fingerprint = "0:" + fingerprint.partition(":")[2]
+
+    def test_rerun_skips_only_when_nothing_changed(self):
+        customer = self._customers("Shortcut Sun")
+        self._orders([(customer, ago(100), 10.0)])
+        self._run()
+        self.assertFalse(self._run().get("unchanged"), "never trusts its own transaction's fingerprint")
+        self._as_if_committed()
+        self.assertTrue(self._run().get("unchanged"), "same date, settings, orders and customers: skipped")
+        self._as_if_committed()
+        self._orders([(customer, ago(10), 10.0)])  # a new order
+        self.assertFalse(self._run().get("unchanged"))
+        self.assertEqual(customer.rfm_recency_days, 10)
+        self._as_if_committed()
+        self.assertFalse(self._run(as_of=D + timedelta(days=1)).get("unchanged"), "another date")
+        self._as_if_committed()
+        self.company.shop_crm_lost_days = 170
+        self.assertFalse(self._run(as_of=D + timedelta(days=1)).get("unchanged"), "other settings")
+
     def test_bad_settings_rejected(self):
         for values in (
             {"shop_crm_class_a_min": 9, "shop_crm_class_b_min": 10},
