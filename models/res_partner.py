@@ -28,7 +28,7 @@ class ResPartner(models.Model):
 
     # ---- customer analytics (written in bulk by shop.crm.analytics; see lib/rfm.py) ----
     shop_crm_currency_id = fields.Many2one(
-        "res.currency", "Currency", compute="_compute_shop_crm_currency_id"
+        "res.currency", "Shop Currency", compute="_compute_shop_crm_currency_id"
     )
     rfm_recency_days = fields.Integer(
         "Recency (days)", readonly=True, help="Days between the analysis date and the last purchase."

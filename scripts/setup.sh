@@ -25,7 +25,8 @@ as_root() {
 
 # ---- 1. system packages -------------------------------------------------------------------------
 APT_PACKAGES=(postgresql postgresql-client chromium libpq-dev libldap2-dev libsasl2-dev libxml2-dev
-    libxslt1-dev libjpeg-dev zlib1g-dev libffi-dev python3-venv python3-dev build-essential git)
+    libxslt1-dev libjpeg-dev zlib1g-dev libffi-dev python3-venv python3-dev build-essential git
+    fonts-noto-cjk)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

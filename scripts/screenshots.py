@@ -1,0 +1,142 @@
+"""Take the README screenshots from the demo database (run `make demo-db` first).
+
+    .venv/bin/python scripts/screenshots.py [--db shop_crm_demo] [--lang zh_CN]
+
+Starts Odoo on a free local port, logs in as the shop manager, and drives headless Chromium through the
+DevTools protocol (websocket-client) to capture a few screens into static/description/.
+"""
+
+import argparse
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import websocket
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "static" / "description"
+SHOTS = (
+    ("screenshot_customers.png", "/odoo/action-shop_crm.res_partner_action_shop_customers"),
+    ("screenshot_churn_warnings.png", "/odoo/action-shop_crm.res_partner_action_churn_warnings"),
+    ("screenshot_rfm_analysis.png", "/odoo/action-shop_crm.res_partner_action_rfm_analysis"),
+)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url, seconds=90):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            time.sleep(1)
+    raise SystemExit(f"{url} did not answer within {seconds} s")
+
+
+def login(base, db, user):
+    payload = json.dumps({"jsonrpc": "2.0", "params": {"db": db, "login": user, "password": user}}).encode()
+    request = urllib.request.Request(
+        f"{base}/web/session/authenticate", payload, {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request) as response:
+        cookie = response.headers.get("Set-Cookie", "")
+    session = cookie.split("session_id=", 1)[1].split(";", 1)[0]
+    if not session:
+        raise SystemExit("login failed")
+    return session
+
+
+class Chrome:
+    def __init__(self, port):
+        self.profile = tempfile.mkdtemp(prefix="shop_crm_chrome_")
+        self.process = subprocess.Popen(
+            [
+                shutil.which("chromium") or "chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--hide-scrollbars", f"--user-data-dir={self.profile}",
+                f"--remote-debugging-port={port}", "--window-size=1366,768", "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_http(f"http://127.0.0.1:{port}/json/version", 30)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list") as response:
+            page = next(target for target in json.load(response) if target["type"] == "page")
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60)
+        self.ids = 0
+
+    def call(self, method, **params):
+        self.ids += 1
+        self.ws.send(json.dumps({"id": self.ids, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.ids:
+                return message.get("result", {})
+
+    def close(self):
+        self.ws.close()
+        self.process.terminate()
+        self.process.wait(10)
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", default="shop_crm_demo")
+    parser.add_argument("--user", default="shop.manager")
+    parser.add_argument(
+        "--lang", default="", help="e.g. zh_CN (must be installed: DEMO_LANG=zh_CN make demo)"
+    )
+    args = parser.parse_args()
+    port = free_port()
+    server = subprocess.Popen(
+        [str(ROOT / "scripts" / "odoo"), "-d", args.db, f"--db-filter=^{args.db}$", f"--http-port={port}",
+         "--log-level=warn", "--max-cron-threads=0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ},
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    chrome = None
+    try:
+        wait_http(f"{base}/web/login")
+        session = login(base, args.db, args.user)
+        chrome = Chrome(free_port())
+        chrome.call("Network.enable")
+        chrome.call("Network.setCookie", name="session_id", value=session, domain="127.0.0.1", path="/")
+        chrome.call("Page.enable")
+        chrome.call("Page.navigate", url=base + SHOTS[0][1])
+        time.sleep(25)  # the first visit builds the web client's assets
+        for name, path in SHOTS:
+            url = base + path + (f"?lang={args.lang}" if args.lang else "")
+            chrome.call("Page.navigate", url=url)
+            time.sleep(6)  # the web client loads its assets and data
+            image = chrome.call("Page.captureScreenshot", format="png")["data"]
+            (OUT / name).write_bytes(base64.b64decode(image))
+            print(f"wrote {OUT / name}")
+    finally:
+        if chrome:
+            chrome.close()
+        server.terminate()
+        server.wait(20)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
