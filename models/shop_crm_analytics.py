@@ -25,6 +25,9 @@ from ..lib import clv, rfm
 _logger = logging.getLogger(__name__)
 
 TMP = SQL.identifier("shop_crm_analytics_tmp")
+CLV_TMP = SQL.identifier("shop_crm_analytics_clv")
+# Written from the lifetime-value predictions (CLV_TMP) rather than from TMP.
+CLV_COLUMNS = ("clv_predicted_12m", "probability_alive", "clv_method")
 # Columns written back to res_partner, in the temporary table under the same names.
 PARTNER_COLUMNS = (
     "rfm_recency_days",
@@ -91,7 +94,7 @@ class ShopCrmAnalytics(models.AbstractModel):
         # seconds on these statements and saves nothing); for this transaction only.
         cr.execute(SQL("SET LOCAL work_mem = %s", WORK_MEM))
         cr.execute(SQL("SET LOCAL jit = off"))
-        cr.execute(SQL("DROP TABLE IF EXISTS %s", TMP))
+        cr.execute(SQL("DROP TABLE IF EXISTS %s, %s", TMP, CLV_TMP))
         cr.execute(self._customer_values_query(company, as_of, settings))
         customers = cr.rowcount
         cr.execute(SQL("CREATE UNIQUE INDEX ON %s (partner_id)", TMP))
@@ -99,7 +102,7 @@ class ShopCrmAnalytics(models.AbstractModel):
         recorded = self._record_changes(company, as_of) if previous_run else 0
         activities = self._create_churn_activities(company, as_of)
         changed = self._write_back()
-        cr.execute(SQL("DROP TABLE %s", TMP))
+        cr.execute(SQL("DROP TABLE %s, %s", TMP, CLV_TMP))
         company.write(
             {
                 "shop_crm_analytics_date": as_of,
@@ -170,12 +173,13 @@ class ShopCrmAnalytics(models.AbstractModel):
 CREATE TEMP TABLE %(tmp)s AS
 WITH orders AS (
     SELECT o.partner_id, o.date_order::date AS day,
-           o.amount_total / COALESCE(NULLIF(o.currency_rate, 0), 1) AS amount
+           o.amount_total::float8 / COALESCE(NULLIF(o.currency_rate, 0), 1)::float8 AS amount
       FROM pos_order o
      WHERE o.company_id = %(company)s AND o.partner_id IS NOT NULL
        AND o.state IN ('paid', 'done', 'invoiced') AND o.date_order < %(day_after)s
     UNION ALL
-    SELECT o.partner_id, o.date_order::date, o.amount_total / COALESCE(NULLIF(o.currency_rate, 0), 1)
+    SELECT o.partner_id, o.date_order::date,
+           o.amount_total::float8 / COALESCE(NULLIF(o.currency_rate, 0), 1)::float8
       FROM sale_order o
      WHERE o.company_id = %(company)s AND o.state = 'sale' AND o.date_order < %(day_after)s
 ),
@@ -199,10 +203,12 @@ per_customer AS (
            MAX(day) FILTER (WHERE purchases > 0) AS last_day,
            COUNT(*) FILTER (WHERE purchases > 0) AS purchase_days,
            COALESCE(SUM(purchases) FILTER (WHERE day >= %(window_start)s), 0) AS frequency,
-           COALESCE(SUM(net_amount) FILTER (WHERE day >= %(window_start)s), 0) AS monetary,
-           SUM(net_amount) AS net_spend,
+           -- per-order arithmetic in float8 (fast), each customer's sums rounded to cents (exact ties)
+           ROUND(COALESCE(SUM(net_amount) FILTER (WHERE day >= %(window_start)s), 0)::numeric, 2) AS monetary,
+           ROUND(SUM(net_amount)::numeric, 2) AS net_spend,
            PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY gap) AS median_gap,
-           COALESCE(SUM(purchase_amount) FILTER (WHERE gap IS NOT NULL), 0) AS repeat_amount
+           ROUND(COALESCE(SUM(purchase_amount) FILTER (WHERE gap IS NOT NULL), 0)::numeric, 2)
+               AS repeat_amount
       FROM gaps
      GROUP BY partner_id
 ),
@@ -259,10 +265,7 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
        (first_day IS NOT NULL AND lifecycle_stage <> 'lost'
         AND recency_days > GREATEST(%(gap_factor)s * typical_gap, %(min_days)s)) AS churn_warning,
        CASE WHEN first_day IS NULL THEN NULL ELSE ROUND(typical_gap::numeric, 1) END AS churn_typical_gap,
-       ROUND(net_spend, 2) AS clv_historical,
-       NULL::numeric AS clv_predicted_12m,
-       NULL::float8 AS probability_alive,
-       NULL::varchar AS clv_method
+       ROUND(net_spend, 2) AS clv_historical
   FROM staged
             """,
             tmp=TMP,
@@ -302,6 +305,8 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
         )
         partner_ids, repeat, recency, age, spend = cr.fetchone()
         if not partner_ids:
+            cr.execute(SQL("CREATE TEMP TABLE %s (partner_id int, clv_predicted_12m numeric, "
+                           "probability_alive float8, clv_method varchar)", CLV_TMP))  # fmt: skip
             return {"method": False, "summary": self.env._("No purchases yet.")}
         frequency = np.asarray(repeat, dtype=float)
         spend = np.asarray([float(value) for value in spend], dtype=float)
@@ -318,15 +323,14 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
         cr.execute(
             SQL(
                 """
-                UPDATE %(tmp)s t
-                   SET clv_predicted_12m = ROUND(v.clv::numeric, 2),
-                       probability_alive = ROUND(v.alive::numeric, 4),
-                       clv_method = %(method)s
+                CREATE TEMP TABLE %(clv_tmp)s AS
+                SELECT v.partner_id, ROUND(v.clv::numeric, 2) AS clv_predicted_12m,
+                       ROUND(v.alive::numeric, 4)::float8 AS probability_alive,
+                       %(method)s::varchar AS clv_method
                   FROM unnest(%(ids)s::int[], %(clv)s::float8[], %(alive)s::float8[])
                        AS v(partner_id, clv, alive)
-                 WHERE t.partner_id = v.partner_id
                 """,
-                tmp=TMP,
+                clv_tmp=CLV_TMP,
                 method=result.method,
                 ids="{" + ",".join(map(str, partner_ids)) + "}",
                 clv=_array_literal(np.round(result.clv, 4)),
@@ -416,20 +420,26 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
     def _write_back(self):
         """Write the new values on the customers whose values changed; return how many."""
         columns = [SQL.identifier(column) for column in PARTNER_COLUMNS]
+        new = [SQL("c.%s" if name in CLV_COLUMNS else "t.%s", column) for name, column in zip(
+            PARTNER_COLUMNS, columns, strict=True)]  # fmt: skip
         self.env.cr.execute(
             SQL(
                 """
                 UPDATE res_partner p
                    SET %(assignments)s, write_date = NOW() AT TIME ZONE 'UTC', write_uid = %(uid)s
                   FROM %(tmp)s t
+                  LEFT JOIN %(clv_tmp)s c ON c.partner_id = t.partner_id
                  WHERE p.id = t.partner_id
                    AND (%(old)s) IS DISTINCT FROM (%(new)s)
                 """,
-                assignments=SQL(", ").join(SQL("%s = t.%s", column, column) for column in columns),
+                assignments=SQL(", ").join(
+                    SQL("%s = %s", column, value) for column, value in zip(columns, new, strict=True)
+                ),  # fmt: skip
                 uid=self.env.uid,
                 tmp=TMP,
+                clv_tmp=CLV_TMP,
                 old=SQL(", ").join(SQL("p.%s", column) for column in columns),
-                new=SQL(", ").join(SQL("t.%s", column) for column in columns),
+                new=SQL(", ").join(new),
             )
         )
         return self.env.cr.rowcount
