@@ -1,0 +1,1 @@
+"""Reports of Shop CRM (report models and QWeb templates)."""

@@ -1,0 +1,1 @@
+"""Wizards (transient models) of Shop CRM, one file per wizard with its _views.xml."""
