@@ -64,18 +64,34 @@ class Settings:
     gap_factor: float = 2.0
     min_days: int = 14
 
+    def problems(self):
+        """Codes of the rules these settings break (empty when they are usable)."""
+        found = []
+        if self.window_days < 1:
+            found.append("window")
+        if not 15 >= self.class_a_min > self.class_b_min > self.class_c_min >= 1:
+            found.append("classes")
+        if not 1 <= self.high_score <= 5:
+            found.append("high_score")
+        if self.new_days < 0 or self.lost_days < 1:
+            found.append("lifecycle")
+        if self.gap_factor <= 0 or self.min_days < 0:
+            found.append("churn")
+        return found
+
     def validate(self):
         """Raise ValueError when the settings cannot describe classes and stages."""
-        if self.window_days < 1:
-            raise ValueError("The RFM window must be at least one day.")
-        if not 15 >= self.class_a_min > self.class_b_min > self.class_c_min >= 1:
-            raise ValueError("Class thresholds must satisfy 15 >= A > B > C >= 1.")
-        if not 1 <= self.high_score <= 5:
-            raise ValueError("The 'high' score must be between 1 and 5.")
-        if self.new_days < 0 or self.lost_days < 1:
-            raise ValueError("Lifecycle days must be positive.")
-        if self.gap_factor <= 0 or self.min_days < 0:
-            raise ValueError("The churn gap factor must be positive and the minimum days not negative.")
+        if found := self.problems():
+            raise ValueError(f"Invalid RFM settings: {', '.join(found)} ({PROBLEMS[found[0]]})")
+
+
+PROBLEMS = {
+    "window": "the RFM window must be at least one day",
+    "classes": "class thresholds must satisfy 15 >= A > B > C >= 1",
+    "high_score": "the 'high' score must be between 1 and 5",
+    "lifecycle": "the new days cannot be negative and the lost days must be positive",
+    "churn": "the churn gap factor must be positive and the minimum days not negative",
+}
 
 
 DEFAULT_SETTINGS = Settings()

@@ -70,26 +70,20 @@ class ResCompany(models.Model):
         "shop_crm_clv_min_repeat",
     )
     def _check_shop_crm_analytics_settings(self):
+        messages = {
+            "window": self.env._("The RFM window must be at least one day."),
+            "classes": self.env._(
+                "The class thresholds must satisfy 15 ≥ A > B > C ≥ 1 (R+F+M is between 3 and 15)."
+            ),
+            "high_score": self.env._("The 'high' score must be between 1 and 5."),
+            "lifecycle": self.env._("The new and lost customer days must be positive."),
+            "churn": self.env._(
+                "The churn gap factor must be positive and the churn minimum days cannot be negative."
+            ),
+        }
         for company in self:
-            settings = company._shop_crm_rfm_settings()
-            if settings.window_days < 1:
-                raise ValidationError(self.env._("The RFM window must be at least one day."))
-            if not 15 >= settings.class_a_min > settings.class_b_min > settings.class_c_min >= 1:
-                raise ValidationError(
-                    self.env._(
-                        "The class thresholds must satisfy 15 ≥ A > B > C ≥ 1 (R+F+M is between 3 and 15)."
-                    )
-                )
-            if not 1 <= settings.high_score <= 5:
-                raise ValidationError(self.env._("The 'high' score must be between 1 and 5."))
-            if settings.new_days < 0 or settings.lost_days < 1:
-                raise ValidationError(self.env._("The new and lost customer days must be positive."))
-            if settings.gap_factor <= 0 or settings.min_days < 0:
-                raise ValidationError(
-                    self.env._(
-                        "The churn gap factor must be positive and the churn minimum days cannot be negative."
-                    )
-                )
+            if problems := company._shop_crm_rfm_settings().problems():
+                raise ValidationError(messages[problems[0]])
             if company.shop_crm_clv_min_customers < 1 or company.shop_crm_clv_min_repeat < 1:
                 raise ValidationError(self.env._("The lifetime value minimums must be at least 1."))
 

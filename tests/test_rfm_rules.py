@@ -100,13 +100,18 @@ class TestRfmRules(BaseCase):
         self.assertTrue(values["c"].churn_warning, "15 > max(2 x 5, 14)")
 
     def test_bad_settings(self):
-        for bad in (
-            rfm.Settings(window_days=0),
-            rfm.Settings(class_a_min=10, class_b_min=10),
-            rfm.Settings(class_c_min=0),
-            rfm.Settings(high_score=6),
-            rfm.Settings(lost_days=0),
-            rfm.Settings(gap_factor=0),
+        self.assertEqual(rfm.Settings().problems(), [])
+        for bad, code in (
+            (rfm.Settings(window_days=0), "window"),
+            (rfm.Settings(class_a_min=10, class_b_min=10), "classes"),
+            (rfm.Settings(class_c_min=0), "classes"),
+            (rfm.Settings(class_a_min=16), "classes"),
+            (rfm.Settings(high_score=6), "high_score"),
+            (rfm.Settings(lost_days=0), "lifecycle"),
+            (rfm.Settings(new_days=-1), "lifecycle"),
+            (rfm.Settings(gap_factor=0), "churn"),
+            (rfm.Settings(min_days=-1), "churn"),
         ):
+            self.assertEqual(bad.problems(), [code])
             with self.assertRaises(ValueError):
                 bad.validate()
