@@ -1,5 +1,5 @@
 import random
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from freezegun import freeze_time
 
@@ -7,7 +7,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
-from ..lib import rfm
+from ..lib import demo_plan, rfm
 from .common import ShopCrmCase
 
 D = date(2026, 6, 30)
@@ -309,25 +309,19 @@ class TestAnalyticsHistoryAndActivities(AnalyticsCase):
         config.with_user(self.env.ref("base.user_admin")).open_ui()
         session = config.current_session_id
         cash = config.payment_method_ids.filtered("is_cash_count")[:1]
-        payloads = []
-        for index, (amount, day) in enumerate(((88.0, ago(2)), (-20.0, ago(1)))):
-            stamp = datetime.combine(day, datetime.min.time()) + timedelta(hours=4)
-            payloads.append({
-                "uuid": f"00000000-0000-4000-8000-00000000000{index}",
-                "name": f"Order 00001-001-000{index}",
-                "session_id": session.id, "partner_id": customer.id, "user_id": self.env.uid,
-                "date_order": stamp.strftime("%Y-%m-%d %H:%M:%S"), "pricelist_id": config.pricelist_id.id,
-                "fiscal_position_id": False, "sequence_number": index + 1, "amount_tax": 0.0,
-                "amount_total": amount, "amount_paid": amount, "amount_return": 0.0, "to_invoice": False,
-                "state": "paid",
-                "lines": [Command.create({
-                    "product_id": self.product.id, "qty": 1 if amount > 0 else -1, "price_unit": abs(amount),
-                    "price_subtotal": amount, "price_subtotal_incl": amount, "discount": 0.0,
-                    "tax_ids": [Command.clear()],
-                })],
-                "payment_ids": [Command.create({"amount": amount, "payment_method_id": cash.id,
-                                                "payment_date": stamp.strftime("%Y-%m-%d %H:%M:%S")})],
-            })  # fmt: skip
+        demo = self.env["shop.crm.demo"]
+        # the demo shop's POS payload (the format the POS sends): 88 x 1.00, then a refund of 20 x 1.00
+        payloads = [
+            demo._pos_order_payload(
+                session,
+                demo_plan.PlannedOrder(1, datetime.combine(day, time(12)), (("P", qty),), "pos", "cash"),
+                {1: customer},
+                {"P": self.product},
+                {"cash": cash},
+                index,
+            )
+            for index, (qty, day) in enumerate(((88.0, ago(2)), (-20.0, ago(1))))
+        ]
         self.env["pos.order"].sync_from_ui(payloads)
         self.assertEqual(set(session.order_ids.mapped("state")), {"paid"})
         self._run()
