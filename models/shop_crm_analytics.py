@@ -82,7 +82,8 @@ class ShopCrmAnalytics(models.AbstractModel):
         previous_run = company.shop_crm_analytics_date
         self.env.flush_all()
         cr = self.env.cr
-        transaction, _sep, inputs = self._fingerprint(company, as_of, settings).partition(":")
+        orders = self._orders_fingerprint(company)  # the run changes no order: read once
+        transaction, _sep, inputs = self._fingerprint(company, as_of, settings, orders).partition(":")
         last_transaction, _sep, last_inputs = (company.shop_crm_analytics_fingerprint or "").partition(":")
         if inputs == last_inputs and transaction != last_transaction:
             # Same date and settings, no order or customer created or changed since the last run, which
@@ -111,7 +112,7 @@ class ShopCrmAnalytics(models.AbstractModel):
             }
         )
         self.env.flush_all()
-        company.shop_crm_analytics_fingerprint = self._fingerprint(company, as_of, settings)
+        company.shop_crm_analytics_fingerprint = self._fingerprint(company, as_of, settings, orders)
         self.env["res.partner"].invalidate_model(list(PARTNER_COLUMNS))
         summary = {
             "company": company.id,
@@ -126,29 +127,40 @@ class ShopCrmAnalytics(models.AbstractModel):
         _logger.info("Shop CRM analytics: %s", summary)
         return summary
 
-    def _fingerprint(self, company, as_of, settings):
-        """What the result depends on: the date, the settings, and the orders and customers as rows:
-        their count and the newest transaction id that wrote one (``xmin``; any committed insert or
-        update raises it, unlike write_date, which is the start of a possibly long transaction). It
-        starts with the current transaction id, so a run never trusts a fingerprint of its own
-        transaction (whose later writes carry the same xmin). Taken after the write-back."""
+    def _orders_fingerprint(self, company):
+        """The company's orders as rows: their count and the newest transaction id that wrote one
+        (``xmin``: any committed insert or update raises it, unlike write_date, which is the start of a
+        possibly long transaction)."""
         self.env.cr.execute(
             SQL(
                 """
-                SELECT txid_current()::text,
-                       (SELECT COUNT(*) || '/' || COALESCE(MAX(xmin::text::bigint), 0)
+                SELECT (SELECT COUNT(*) || '/' || COALESCE(MAX(xmin::text::bigint), 0)
                           FROM pos_order WHERE company_id = %(company)s),
                        (SELECT COUNT(*) || '/' || COALESCE(MAX(xmin::text::bigint), 0)
-                          FROM sale_order WHERE company_id = %(company)s),
-                       (SELECT COUNT(*) || '/' || COALESCE(MAX(xmin::text::bigint), 0) FROM res_partner)
+                          FROM sale_order WHERE company_id = %(company)s)
                 """,
                 company=company.id,
             )
         )
-        transaction, *rows = self.env.cr.fetchone()
+        return "|".join(self.env.cr.fetchone())
+
+    def _fingerprint(self, company, as_of, settings, orders):
+        """What the result depends on: the date, the settings, the orders (see _orders_fingerprint) and
+        the customers (likewise, count and newest xmin). It starts with the current transaction id, so a
+        run never trusts a fingerprint of its own transaction (whose later writes carry the same xmin).
+        Taken after the write-back, which changes customers."""
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT txid_current()::text,
+                       (SELECT COUNT(*) || '/' || COALESCE(MAX(xmin::text::bigint), 0) FROM res_partner)
+                """
+            )
+        )
+        transaction, customers = self.env.cr.fetchone()
         inputs = "|".join(
             [str(as_of), repr(settings), str(company.shop_crm_clv_min_customers),
-             str(company.shop_crm_clv_min_repeat), *rows]
+             str(company.shop_crm_clv_min_repeat), orders, customers]
         )  # fmt: skip
         return f"{transaction}:{inputs}"
 
