@@ -1,8 +1,16 @@
 from . import (
+    loyalty_card,
+    loyalty_history,
+    pos_order,
     res_company,
     res_config_settings,
     res_partner,
+    sale_order,
     shop_crm_analytics,
+    shop_crm_consent,
     shop_crm_demo,
+    shop_crm_occasion,
+    shop_crm_points,
     shop_crm_segment_change,
+    shop_crm_tier,
 )

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..lib import rfm
@@ -100,3 +100,117 @@ class ResCompany(models.Model):
             gap_factor=self.shop_crm_churn_gap_factor,
             min_days=self.shop_crm_churn_min_days,
         )
+
+    # ---- membership ---------------------------------------------------------------------------------
+    shop_crm_program_id = fields.Many2one(
+        "loyalty.program",
+        "Member Points Program",
+        domain="[('program_type', '=', 'loyalty'), ('company_id', 'in', [id, False])]",
+        help="The loyalty program whose cards hold the members' points. Created on first use.",
+    )
+    shop_crm_points_expiry_months = fields.Integer(
+        "Points Expire After (months)", default=12, help="0: points never expire."
+    )
+    shop_crm_expiry_notice_days = fields.Integer(
+        "Expiry Notice (days before)",
+        default=30,
+        help="Members with an email address and email consent are told this many days before points expire "
+        "(0: no notice).",
+    )
+    shop_crm_tier_grace_days = fields.Integer(
+        "Tier Downgrade Grace (days)",
+        default=30,
+        help="A member keeps a tier for this many days after they stop qualifying for it.",
+    )
+    shop_crm_referral_points = fields.Float(
+        "Referral Reward (points)",
+        default=100,
+        help="Points for the referrer when a referred customer's first order is paid.",
+    )
+    shop_crm_assign_team_id = fields.Many2one(
+        "crm.team",
+        "Auto-assign New Members To",
+        help="New members without a staff member are assigned round-robin among this team's members.",
+    )
+    shop_crm_last_assigned_user_id = fields.Many2one(
+        "res.users", "Last Auto-assigned Staff Member", readonly=True, copy=False
+    )
+
+    @api.constrains(
+        "shop_crm_points_expiry_months",
+        "shop_crm_expiry_notice_days",
+        "shop_crm_tier_grace_days",
+        "shop_crm_referral_points",
+    )
+    def _check_shop_crm_member_settings(self):
+        for company in self:
+            if (
+                min(
+                    company.shop_crm_points_expiry_months,
+                    company.shop_crm_expiry_notice_days,
+                    company.shop_crm_tier_grace_days,
+                    company.shop_crm_referral_points,
+                )
+                < 0
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Points expiry, expiry notice, tier grace days and referral points "
+                        "cannot be negative."
+                    )
+                )
+
+    def _shop_crm_member_program(self):
+        """The company's member points program, created on first use (a loyalty program of type
+        'loyalty': 1 point per currency unit, 200 points = 5% discount, usable at the Point of Sale)."""
+        self.ensure_one()
+        if self.shop_crm_program_id:
+            return self.shop_crm_program_id
+        program = (
+            self.env["loyalty.program"]
+            .sudo()
+            .with_company(self)
+            .with_context(lang=self.partner_id.lang or self.env.lang)
+            .create(
+                {
+                    "name": self.env._("Member Points"),
+                    "program_type": "loyalty",
+                    "company_id": self.id,
+                    "applies_on": "both",
+                    "trigger": "auto",
+                    "pos_ok": True,
+                    "sale_ok": False,
+                    "portal_visible": True,
+                    "portal_point_name": self.env._("Points"),
+                    "rule_ids": [Command.clear(), Command.create({"reward_point_mode": "money"})],
+                }
+            )
+        )
+        self.sudo().shop_crm_program_id = program
+        return program
+
+    def _shop_crm_member_sequence(self):
+        """The company's member number sequence (created on first use)."""
+        self.ensure_one()
+        Sequence = self.env["ir.sequence"].sudo()
+        sequence = Sequence.search([("code", "=", "shop.crm.member"), ("company_id", "=", self.id)], limit=1)
+        return sequence or Sequence.create(
+            {
+                "name": self.env._("Member numbers: %s", self.name),
+                "code": "shop.crm.member",
+                "company_id": self.id,
+                "implementation": "no_gap",
+                "number_next": 1,
+            }
+        )
+
+    def _shop_crm_next_staff(self):
+        """The next staff member of the auto-assignment team, round-robin (False without a team)."""
+        self.ensure_one()
+        users = self.shop_crm_assign_team_id.member_ids.filtered("active").sorted("id")
+        if not users:
+            return self.env["res.users"]
+        last = self.shop_crm_last_assigned_user_id
+        user = users.filtered(lambda candidate: candidate.id > last.id)[:1] or users[:1]
+        self.sudo().shop_crm_last_assigned_user_id = user
+        return user

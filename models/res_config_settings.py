@@ -20,6 +20,16 @@ class ResConfigSettings(models.TransientModel):
     shop_crm_analytics_date = fields.Date(related="company_id.shop_crm_analytics_date")
     shop_crm_clv_method = fields.Selection(related="company_id.shop_crm_clv_method")
     shop_crm_clv_summary = fields.Char(related="company_id.shop_crm_clv_summary")
+    shop_crm_program_id = fields.Many2one(related="company_id.shop_crm_program_id", readonly=False)
+    shop_crm_points_expiry_months = fields.Integer(
+        related="company_id.shop_crm_points_expiry_months", readonly=False
+    )
+    shop_crm_expiry_notice_days = fields.Integer(
+        related="company_id.shop_crm_expiry_notice_days", readonly=False
+    )
+    shop_crm_tier_grace_days = fields.Integer(related="company_id.shop_crm_tier_grace_days", readonly=False)
+    shop_crm_referral_points = fields.Float(related="company_id.shop_crm_referral_points", readonly=False)
+    shop_crm_assign_team_id = fields.Many2one(related="company_id.shop_crm_assign_team_id", readonly=False)
 
     def action_shop_crm_recompute_analytics(self):
         self.env["shop.crm.analytics"].run(company=self.company_id)

@@ -1,4 +1,7 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, ValidationError
+
+from ..lib import membership
 
 CLASSES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
 SEGMENTS = [
@@ -13,6 +16,33 @@ SEGMENTS = [
 ]
 STAGES = [("potential", "Potential"), ("new", "New"), ("returning", "Returning"), ("lost", "Lost")]
 CLV_METHODS = [("bgnbd_gamma_gamma", "BG/NBD + Gamma-Gamma model"), ("simple", "Simple estimate")]
+GENDERS = [("female", "Female"), ("male", "Male"), ("other", "Other")]
+CONTACT_CHANNELS = [
+    ("phone", "Phone"),
+    ("wechat", "WeChat"),
+    ("sms", "SMS"),
+    ("email", "Email"),
+    ("in_store", "In Store"),
+]
+SOURCE_CHANNELS = [
+    ("walk_in", "Walk-in"),
+    ("referral", "Referral"),
+    ("wechat", "WeChat"),
+    ("meituan", "Meituan / Dianping"),
+    ("douyin", "Douyin"),
+    ("website", "Website"),
+    ("event", "Event"),
+    ("other", "Other"),
+]
+AGE_BANDS = [
+    ("under_18", "Under 18"),
+    ("18_24", "18-24"),
+    ("25_34", "25-34"),
+    ("35_44", "35-44"),
+    ("45_54", "45-54"),
+    ("55_64", "55-64"),
+    ("65_plus", "65 and over"),
+]
 
 
 class ResPartner(models.Model):
@@ -144,3 +174,249 @@ class ResPartner(models.Model):
                     ),
                 ]
             )
+
+    # ---- membership -----------------------------------------------------------------------------
+    member_code = fields.Char(
+        copy=False, index="btree_not_null", readonly=True, help="Printed on the member card as a barcode."
+    )
+    member_since = fields.Date(copy=False, readonly=True)
+    member_company_id = fields.Many2one("res.company", "Member Of", copy=False, readonly=True, index=True)
+    is_member = fields.Boolean("Member", compute="_compute_is_member", search="_search_is_member")
+    gender = fields.Selection(GENDERS)
+    age_band = fields.Selection(AGE_BANDS, compute="_compute_age_band")
+    preferred_channel = fields.Selection(CONTACT_CHANNELS, "Preferred Contact Channel")
+    wechat_id = fields.Char("WeChat ID")
+    preference_notes = fields.Text("Preferences", help="Favourite flowers, colours, allergies, sizes...")
+    source_channel = fields.Selection(SOURCE_CHANNELS, "Source", help="How the customer found the shop.")
+    tier_id = fields.Many2one(
+        "shop.crm.tier", "Member Tier", copy=False, index="btree_not_null", readonly=True
+    )
+    tier_color = fields.Integer(related="tier_id.color")
+    tier_locked = fields.Boolean(
+        copy=False, help="A manager fixed this tier by hand: the evaluation leaves it alone."
+    )
+    tier_below_since = fields.Date(
+        "Below Tier Since",
+        copy=False,
+        readonly=True,
+        help="First day the member stopped qualifying for the current tier "
+        "(downgrade after the grace period).",
+    )
+    tier_history_ids = fields.One2many("shop.crm.tier.history", "partner_id", "Tier Changes")
+    member_card_id = fields.Many2one("loyalty.card", compute="_compute_member_points")
+    points_balance = fields.Float("Points", compute="_compute_member_points", digits=(16, 2))
+    points_history_ids = fields.Many2many("loyalty.history", compute="_compute_member_points")
+    referred_by_id = fields.Many2one(
+        "res.partner", index="btree_not_null", copy=False, domain=[("is_company", "=", False)]
+    )
+    referral_ids = fields.One2many("res.partner", "referred_by_id", "Referrals")
+    referral_count = fields.Integer(compute="_compute_referral_count")
+    consent_ids = fields.One2many("shop.crm.consent", "partner_id", "Marketing Consent")
+    occasion_ids = fields.One2many("shop.crm.occasion", "partner_id", "Important Dates")
+
+    _sql_constraints = [
+        (
+            "shop_crm_member_code_unique",
+            "UNIQUE(member_code, member_company_id)",
+            "This member code is already used in this company.",
+        ),
+    ]
+
+    @api.depends("member_code")
+    def _compute_is_member(self):
+        for partner in self:
+            partner.is_member = bool(partner.member_code)
+
+    def _search_is_member(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        return [("member_code", "!=" if (operator == "=") == value else "=", False)]
+
+    @api.depends("birthday")
+    def _compute_age_band(self):
+        today = fields.Date.context_today(self)
+        for partner in self:
+            partner.age_band = membership.age_band(partner.birthday, today)
+
+    @api.depends_context("company")
+    def _compute_member_points(self):
+        program = self.env.company.sudo().shop_crm_program_id
+        cards = self.env["loyalty.card"]
+        if program and self.ids:
+            cards = cards.sudo().search([("program_id", "=", program.id), ("partner_id", "in", self.ids)])
+        by_partner = {card.partner_id.id: card for card in cards.sorted("id", reverse=True)}
+        for partner in self:
+            card = by_partner.get(partner.id, self.env["loyalty.card"])
+            partner.member_card_id = card
+            partner.points_balance = card.points
+            partner.points_history_ids = card.history_ids
+
+    def _compute_referral_count(self):
+        counts = dict(
+            self.with_context(active_test=False)._read_group(
+                [("referred_by_id", "in", self.ids)], ["referred_by_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.referral_count = counts.get(partner, 0)
+
+    @api.constrains("member_code", "member_company_id")
+    def _check_member_code(self):
+        for partner in self.filtered("member_code"):
+            code = partner.member_code
+            if not code.isascii() or not code.isalnum():
+                raise ValidationError(
+                    self.env._(
+                        "Member code %(code)s: use letters and digits only (it is printed as a barcode).",
+                        code=code,
+                    )
+                )
+
+    def _check_member_code_free(self, code, company_id):
+        """Raise a clear error when ``code`` is taken in ``company_id`` by another contact than ``self``."""
+        if not code:
+            return
+        duplicate = (
+            self.with_context(active_test=False)
+            .sudo()
+            .search(
+                [
+                    ("member_code", "=", code),
+                    ("member_company_id", "=", company_id),
+                    ("id", "not in", self.ids),
+                ],
+                limit=1,
+            )
+        )
+        if duplicate:
+            raise ValidationError(
+                self.env._(
+                    "Member code %(code)s is already used by %(other)s.",
+                    code=code,
+                    other=duplicate.display_name,
+                )
+            )
+
+    @api.constrains("referred_by_id")
+    def _check_referred_by(self):
+        for partner in self.filtered("referred_by_id"):
+            if partner.referred_by_id == partner or partner._has_cycle("referred_by_id"):
+                raise ValidationError(
+                    self.env._(
+                        "%(customer)s cannot be referred by themselves, directly or through others.",
+                        customer=partner.display_name,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("member_code"):
+                self.browse()._check_member_code_free(vals["member_code"], vals.get("member_company_id"))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("member_code"):
+            for partner in self:
+                partner._check_member_code_free(
+                    vals["member_code"], vals.get("member_company_id", partner.member_company_id.id)
+                )
+        engine = self.env.context.get("shop_crm_tier_engine")
+        if (
+            {"tier_id", "tier_locked"} & set(vals)
+            and not engine
+            and not self.env.su
+            and not self.env.user.has_group("shop_crm.group_shop_crm_manager")
+        ):
+            raise AccessError(self.env._("Only Shop CRM managers can change or lock a member's tier."))
+        manual = "tier_id" in vals and not engine
+        before = {partner.id: partner.tier_id.id for partner in self} if manual else {}
+        if manual:
+            vals = {**vals, "tier_below_since": False}
+        result = super().write(vals)
+        if manual:
+            changes = [
+                (partner.id, before[partner.id], partner.tier_id.id, "manual")
+                for partner in self
+                if before[partner.id] != partner.tier_id.id
+            ]
+            if changes:
+                company = self.env.company
+                self.env["shop.crm.tier"]._record_changes(company, changes, fields.Date.context_today(self))
+        return result
+
+    # ---- membership actions ---------------------------------------------------------------------
+
+    def action_shop_crm_enroll(self):
+        self._shop_crm_enroll(self.env.company)
+        return True
+
+    def _shop_crm_enroll(self, company):
+        """Make these customers members of ``company``: member code (a valid in-store EAN-13, also set as
+        the contact's barcode for scanning at the Point of Sale), member since, staff member by
+        round-robin when the company has an assignment team, and a member points card."""
+        new_members = self.filtered(lambda partner: not partner.member_code)
+        if not new_members:
+            return new_members
+        sequence = company._shop_crm_member_sequence()
+        today = fields.Date.context_today(self)
+        for partner in new_members.sudo():
+            code = membership.member_code(int(sequence.next_by_id()))
+            vals = {"member_code": code, "member_since": today, "member_company_id": company.id}
+            if not partner.with_company(company).barcode:
+                vals["barcode"] = code
+            if not partner.user_id and (staff := company._shop_crm_next_staff()):
+                vals["user_id"] = staff.id
+            partner.with_company(company).write(vals)
+        self.env["shop.crm.points"]._member_cards(new_members, company)
+        return new_members
+
+    def _shop_crm_evaluate_tiers(self, company, order=None):
+        return self.env["shop.crm.tier"].sudo()._evaluate(company, partners=self, order=order)
+
+    def _shop_crm_paid_order_count(self, company):
+        self.ensure_one()
+        pos = (
+            self.env["pos.order"]
+            .sudo()
+            .search_count(
+                [
+                    ("partner_id", "=", self.id),
+                    ("company_id", "=", company.id),
+                    ("state", "in", ["paid", "done", "invoiced"]),
+                    ("amount_total", ">", 0),
+                ]
+            )
+        )
+        sale = (
+            self.env["sale.order"]
+            .sudo()
+            .search_count(
+                [("partner_id", "=", self.id), ("company_id", "=", company.id), ("state", "=", "sale")]
+            )
+        )
+        return pos + sale
+
+    def _shop_crm_has_consent(self, channel):
+        self.ensure_one()
+        return self in self.env["shop.crm.consent"].sudo()._consented_partners(self, channel)
+
+    def action_shop_crm_points_history(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Points History"),
+            "res_model": "loyalty.history",
+            "view_mode": "list",
+            "views": [(self.env.ref("shop_crm.loyalty_history_view_tree_shop_crm").id, "list")],
+            "domain": [("card_id", "=", self.member_card_id.id)],
+            "context": {"create": False},
+        }
+
+    def action_shop_crm_referrals(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("shop_crm.res_partner_action_shop_customers")
+        action["domain"] = [("referred_by_id", "=", self.id)]
+        action["context"] = {"default_referred_by_id": self.id}
+        action["name"] = self.env._("Referrals")
+        return action

@@ -80,10 +80,15 @@ class ShopCrmDemo(models.AbstractModel):
         staff = demo._create_staff(company, login_prefix, password)
         products = demo._create_products(company)
         partners = demo._create_customers(company, plan, staff[1:])
+        members = demo._create_members(company, plan, partners)
         config = demo._create_pos_shop(company)
         pos_orders = demo._create_pos_orders(config, plan, partners, products, staff[0])
         sale_orders = demo._create_sale_orders(company, plan, partners, products)
+        # the nightly jobs, as of the anchor day: points expiry and tier evaluation
+        demo.env["shop.crm.points"]._expire_points(company, anchor)
+        demo.env["shop.crm.tier"]._evaluate(company, as_of=anchor)
         return {
+            "members": len(members),
             "company": company.name,
             "customers": len(partners),
             "pos_orders": len(pos_orders),
@@ -207,6 +212,121 @@ class ShopCrmDemo(models.AbstractModel):
             "lang": self._demo_lang(),
             "tz": SHOP_TZ,
         }
+
+    def _create_members(self, company, plan, partners):
+        """Tiers, settings and member data (profile, referrals, consent, important dates) of the demo
+        shop, before its orders: the orders then earn points and move customers up the tiers."""
+        company.write(
+            {
+                "shop_crm_points_expiry_months": 12,
+                "shop_crm_expiry_notice_days": 30,
+                "shop_crm_tier_grace_days": 30,
+                "shop_crm_referral_points": 200,
+            }
+        )
+        company._shop_crm_member_program()
+        gold_prices = self.env["product.pricelist"].create(
+            {
+                "name": "金卡会员价",
+                "company_id": company.id,
+                "currency_id": company.currency_id.id,
+                "item_ids": [Command.create({"compute_price": "percentage", "percent_price": 5})],
+            }
+        )
+        self.env["shop.crm.tier"].create(
+            [
+                {
+                    "name": "普通会员",
+                    "sequence": 10,
+                    "min_spend": 0,
+                    "color": 0,
+                    "company_id": company.id,
+                    "benefits": "积分 1 元 1 分",
+                },
+                {
+                    "name": "银卡",
+                    "sequence": 20,
+                    "min_spend": 1000,
+                    "points_multiplier": 1.2,
+                    "color": 8,
+                    "company_id": company.id,
+                    "benefits": "积分 1.2 倍；生日赠花一支",
+                },
+                {
+                    "name": "金卡",
+                    "sequence": 30,
+                    "min_spend": 3000,
+                    "points_multiplier": 1.5,
+                    "color": 3,
+                    "pricelist_id": gold_prices.id,
+                    "company_id": company.id,
+                    "benefits": "积分 1.5 倍；会员价 95 折；免费配送",
+                },
+                {
+                    "name": "钻石",
+                    "sequence": 40,
+                    "min_spend": 8000,
+                    "use_points": True,
+                    "min_points": 10000,
+                    "points_multiplier": 2,
+                    "color": 4,
+                    "company_id": company.id,
+                    "benefits": "积分 2 倍；专属花艺师；节日优先预订",
+                },
+            ]
+        )
+        extras = demo_plan.member_extras(plan)
+        people = {key: partner for key, partner in partners.items() if not partner.is_company}
+        by_values = {}
+        for customer in plan.customers:
+            if customer.key not in people:
+                continue
+            values = (
+                customer.gender,
+                demo_plan.SOURCE_CHANNEL.get(customer.source, customer.source),
+                extras.channels[customer.key],
+                extras.referrals.get(customer.key) and partners[extras.referrals[customer.key]].id,
+            )
+            by_values.setdefault(values, []).append(people[customer.key].id)
+        Partner = self.env["res.partner"]
+        for (gender, source, channel, referrer), ids in by_values.items():
+            Partner.browse(ids).write(
+                {
+                    "gender": gender,
+                    "source_channel": "referral" if referrer else source,
+                    "preferred_channel": channel,
+                    "referred_by_id": referrer or False,
+                }
+            )
+        members = Partner.browse([partner.id for partner in partners.values()])
+        members._shop_crm_enroll(company)
+        consents = self.env["shop.crm.consent"].create(
+            [
+                {"partner_id": people[key].id, "channel": channel, "note": "门店登记"}
+                for key, channel, _withdrawn in extras.consents
+            ]
+        )
+        withdrawn = {(people[key].id, channel) for key, channel, gone in extras.consents if gone}
+        consents.filtered(
+            lambda consent: (consent.partner_id.id, consent.channel) in withdrawn
+        ).action_withdraw()
+        self.env["shop.crm.occasion"].create(
+            [
+                {
+                    "partner_id": people[occasion.customer_key].id,
+                    "name": occasion.name,
+                    "calendar_type": occasion.calendar,
+                    "date": date(2000, occasion.month, occasion.day)
+                    if occasion.calendar == "solar"
+                    else False,
+                    "lunar_month": occasion.month if occasion.calendar == "lunar" else 0,
+                    "lunar_day": occasion.day if occasion.calendar == "lunar" else 0,
+                    "remind_days": occasion.remind_days,
+                }
+                for occasion in extras.occasions
+            ]
+        )
+        return members
 
     def _create_pos_shop(self, company):
         config = self.env["pos.config"].create(
@@ -379,4 +499,17 @@ class ShopCrmDemo(models.AbstractModel):
             lines.append(f"{field} {counts}")
         lines.append(f"churn_warnings {partners.search_count([*customers, ('churn_warning', '=', True)])}")
         lines.append(f"lifetime_value {self.env.company.shop_crm_clv_method or 'none'}")
+        members = [("member_code", "!=", False)]
+        groups = partners._read_group(members, ["tier_id"], ["__count"])
+        lines.append("members " + " ".join(f"{tier.name or 'none'}={count}" for tier, count in groups))
+        history = self.env["loyalty.history"]._read_group(
+            [("shop_crm_kind", "!=", False)], ["shop_crm_kind"], ["__count", "issued:sum", "used:sum"]
+        )
+        lines.append(
+            "points "
+            + " ".join(f"{kind}={count}/+{issued:.0f}/-{used:.0f}" for kind, count, issued, used in history)
+        )
+        lines.append(f"referrals {partners.search_count([('referred_by_id', '!=', False)])}")
+        lines.append(f"important_dates {self.env['shop.crm.occasion'].search_count([])}")
+        lines.append(f"consents {self.env['shop.crm.consent'].search_count([('granted', '=', True)])}")
         return lines

@@ -90,3 +90,29 @@ class TestDemoGenerator(TransactionCase):
         self.assertFalse(
             users.filtered(lambda u: u.login == "t.staff1").has_group("shop_crm.group_shop_crm_manager")
         )
+
+    def test_members_tiers_points_dates_referrals(self):
+        partners = self.env["res.partner"].search(
+            [("company_id", "=", self.company.id), ("is_shop_customer", "=", True)]
+        )
+        self.assertTrue(all(partner.member_code for partner in partners), "every customer is a member")
+        self.assertEqual(self.summary["members"], 40)
+        tiers = self.env["shop.crm.tier"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(tiers.mapped("name"), ["普通会员", "银卡", "金卡", "钻石"])
+        self.assertGreater(len(partners.tier_id), 1, "customers are spread over tiers")
+        program = self.company.shop_crm_program_id
+        cards = self.env["loyalty.card"].search([("program_id", "=", program.id)])
+        self.assertTrue(any(card.points > 0 for card in cards))
+        for card in cards:
+            self.assertAlmostEqual(card.points, sum(h.issued - h.used for h in card.history_ids), places=2)
+        kinds = set(cards.history_ids.mapped("shop_crm_kind"))
+        self.assertIn("earn", kinds)
+        extras = demo_plan.member_extras(self.plan)
+        self.assertEqual(len(partners.filtered("referred_by_id")), len(extras.referrals))
+        occasions = self.env["shop.crm.occasion"].search([("partner_id", "in", partners.ids)])
+        self.assertEqual(len(occasions), len(extras.occasions))
+        soon = occasions.with_context(shop_crm_as_of=self.anchor).filtered(
+            lambda occasion: occasion.next_date and (occasion.next_date - self.anchor).days <= 30
+        )
+        self.assertTrue(soon, "some important dates are coming up")
+        self.assertTrue(self.env["shop.crm.consent"].search_count([("partner_id", "in", partners.ids)]))

@@ -98,3 +98,23 @@ class TestDemoPlan(BaseCase):
             demo_plan.build_plan(customers=0)
         with self.assertRaises(ValueError):
             demo_plan.build_plan(days=7)
+
+    def test_member_extras(self):
+        plan = demo_plan.build_plan(seed=3, anchor=date(2026, 6, 30), customers=200, days=365)
+        extras = demo_plan.member_extras(plan)
+        self.assertEqual(extras, demo_plan.member_extras(plan), "deterministic")
+        first = {}
+        for order in plan.orders:
+            first.setdefault(order.customer_key, order.when)
+        self.assertTrue(extras.referrals)
+        for referred, referrer in extras.referrals.items():
+            self.assertLess(first[referrer], first[referred], "the referrer bought first")
+        companies = {c.key for c in plan.customers if c.is_company}
+        self.assertFalse(companies & set(extras.channels))
+        upcoming = [
+            o
+            for o in extras.occasions
+            if o.calendar == "solar" and 0 < (date(2026, o.month, o.day) - plan.anchor).days <= 30
+        ]
+        self.assertGreaterEqual(len(upcoming), 6)
+        self.assertTrue(any(withdrawn for _key, _channel, withdrawn in extras.consents))

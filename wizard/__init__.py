@@ -1,1 +1,1 @@
-"""Wizards (transient models) of Shop CRM, one file per wizard with its _views.xml."""
+from . import shop_crm_points_adjust, shop_crm_reassign

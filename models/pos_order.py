@@ -1,0 +1,68 @@
+from odoo import models
+
+
+class PosOrder(models.Model):
+    _inherit = "pos.order"
+
+    def action_pos_order_paid(self):
+        result = super().action_pos_order_paid()
+        self.env["shop.crm.points"]._award_orders(self)
+        return result
+
+    def _shop_crm_member_programs(self):
+        return (
+            self.env["res.company"].sudo().search([("shop_crm_program_id", "!=", False)]).shop_crm_program_id
+        )
+
+    def confirm_coupon_programs(self, coupon_data):
+        """The member program's points are posted by the server when the order is paid (idempotent),
+        never from what the till sends: this call may come twice after an offline sync. Its entries are
+        taken out here and answered with the card's real balance."""
+        coupon_data = {int(key): value for key, value in coupon_data.items()}
+        programs = self._shop_crm_member_programs()
+        member_entries = {
+            key: value for key, value in coupon_data.items() if value.get("program_id") in programs.ids
+        }
+        for key in member_entries:
+            coupon_data.pop(key)
+        result = super().confirm_coupon_programs(coupon_data)
+        if member_entries and self.partner_id:
+            cards = self.env["shop.crm.points"].sudo()._member_cards(self.partner_id, self.company_id)
+            card = cards.get(self.partner_id.id)
+            if card:
+                result["coupon_updates"] = [
+                    update for update in result["coupon_updates"] if update["id"] != card.id
+                ] + [
+                    {
+                        "old_id": key,
+                        "id": card.id,
+                        "points": card.points,
+                        "code": card.code,
+                        "program_id": card.program_id.id,
+                        "partner_id": card.partner_id.id,
+                    }
+                    for key in member_entries
+                ]
+        return result
+
+    def add_loyalty_history_lines(self, coupon_data, coupon_updates):
+        """Member points history is written by the server (see confirm_coupon_programs)."""
+        programs = self._shop_crm_member_programs()
+        id_mapping = {item["old_id"]: int(item["id"]) for item in coupon_updates}
+
+        def card_id(coupon):
+            return id_mapping.get(int(coupon["card_id"])) or int(coupon["card_id"])
+
+        member_cards = set(
+            self.env["loyalty.card"]
+            .sudo()
+            .search(
+                [
+                    ("id", "in", [card_id(coupon) for coupon in coupon_data]),
+                    ("program_id", "in", programs.ids),
+                ]
+            )
+            .ids
+        )
+        kept = [coupon for coupon in coupon_data if card_id(coupon) not in member_cards]
+        return super().add_loyalty_history_lines(kept, coupon_updates)

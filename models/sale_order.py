@@ -1,0 +1,27 @@
+from odoo import models
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    def _get_program_domain(self):
+        """The member program is handled by Shop CRM's ledger (awarded on confirmation, idempotently),
+        not by the sales loyalty engine."""
+        domain = super()._get_program_domain()
+        programs = (
+            self.env["res.company"].sudo().search([("shop_crm_program_id", "!=", False)]).shop_crm_program_id
+        )
+        return [*domain, ("id", "not in", programs.ids)] if programs else domain
+
+    def action_confirm(self):
+        result = super().action_confirm()
+        self.env["shop.crm.points"]._award_orders(self.filtered(lambda order: order.state == "sale"))
+        return result
+
+    def _action_cancel(self):
+        confirmed = self.filtered(lambda order: order.state == "sale")
+        result = super(SaleOrder, self.with_context(shop_crm_keep_member_lines=True))._action_cancel()
+        self.env["shop.crm.points"]._cancel_sale_orders(
+            confirmed.filtered(lambda order: order.state == "cancel")
+        )
+        return result
