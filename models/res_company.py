@@ -162,7 +162,7 @@ class ResCompany(models.Model):
 
     def _shop_crm_member_program(self):
         """The company's member points program, created on first use (a loyalty program of type
-        'loyalty': 1 point per currency unit, 200 points = 5% discount, usable at the Point of Sale)."""
+        'loyalty': 1 point per currency unit, 100 points = 10 off an order, usable at the Point of Sale)."""
         self.ensure_one()
         if self.shop_crm_program_id:
             return self.shop_crm_program_id
@@ -183,6 +183,18 @@ class ResCompany(models.Model):
                     "portal_visible": True,
                     "portal_point_name": self.env._("Points"),
                     "rule_ids": [Command.clear(), Command.create({"reward_point_mode": "money"})],
+                    "reward_ids": [
+                        Command.clear(),
+                        Command.create(
+                            {
+                                "reward_type": "discount",
+                                "discount_mode": "per_order",
+                                "discount": 10,
+                                "discount_applicability": "order",
+                                "required_points": 100,
+                            }
+                        ),
+                    ],
                 }
             )
         )

@@ -36,3 +36,24 @@ class TestUi(HttpCase):
         self.env["shop.crm.analytics"].run(as_of=today)
         self.assertTrue(customer.churn_warning)
         self.start_tour("/odoo", "shop_crm_churn_tour", login="tour_churn")
+
+    def test_manager_adjusts_member_points(self):
+        """A manager opens a member from the customers list, sees tier and points history on the
+        Membership tab, and adjusts the points with a reason."""
+        manager = new_test_user(self.env, login="tour_manager", groups="shop_crm.group_shop_crm_manager")
+        self.env["shop.crm.tier"].create({"name": "Silver", "sequence": 20, "min_spend": 1000})
+        customer = self.env["res.partner"].create({"name": "Wang Member", "user_id": manager.id})
+        product = self.env["product.product"].create({"name": "Peony", "taxes_id": [Command.clear()]})
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": customer.id,
+                "order_line": [
+                    Command.create({"product_id": product.id, "price_unit": 1200.0, "tax_id": []})
+                ],
+            }
+        )
+        order.action_confirm()
+        self.assertEqual(customer.points_balance, 1200)
+        self.start_tour("/odoo", "shop_crm_member_tour", login="tour_manager")
+        self.assertEqual(customer.points_balance, 1225)
+        self.assertIn("Late delivery", customer.points_history_ids[:1].description)
