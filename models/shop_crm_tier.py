@@ -214,20 +214,31 @@ class ShopCrmTier(models.Model):
         new tier id, reason) tuples."""
         if not changes:
             return self.env["res.partner"]
-        self.env["shop.crm.tier.history"].sudo().create(
-            [
-                {
-                    "partner_id": partner_id,
-                    "company_id": company.id,
-                    "date": as_of,
-                    "from_tier_id": old,
-                    "to_tier_id": new,
-                    "reason": reason,
-                    "order_ref": f"{order._name},{order.id}" if order else False,
-                    "note": note,
-                }
-                for partner_id, old, new, reason in changes
-            ]
+        partner_ids = [change[0] for change in changes]
+        # History and chatter notes in two set-based statements: the first evaluation after tiers are
+        # configured may move every member of a chain at once.
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO shop_crm_tier_history
+                    (partner_id, company_id, date, from_tier_id, to_tier_id, reason, order_ref, user_id, note,
+                     create_uid, create_date, write_uid, write_date)
+                SELECT v.partner_id, %(company)s, %(date)s, v.old, v.new, v.reason, %(order)s, %(uid)s,
+                       %(note)s, %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+                  FROM unnest(%(partners)s::int[], %(olds)s::int[], %(news)s::int[], %(reasons)s::varchar[])
+                       AS v(partner_id, old, new, reason)
+                """,
+                company=company.id,
+                date=as_of,
+                order=f"{order._name},{order.id}" if order else None,
+                uid=self.env.uid,
+                note=note,
+                partners=partner_ids,
+                olds=[change[1] or None for change in changes],
+                news=[change[2] or None for change in changes],
+                reasons=[change[3] for change in changes],
+            )
         )
         tiers = (
             self.sudo()
@@ -237,8 +248,8 @@ class ShopCrmTier(models.Model):
         names = {tier.id: tier.name for tier in tiers}
         reasons = dict(self.env["shop.crm.tier.history"]._fields["reason"]._description_selection(self.env))
         none = self.env._("no tier")
-        bodies = {}
-        for partner_id, old, new, reason in changes:
+        bodies = []
+        for _partner_id, old, new, reason in changes:
             text = self.env._(
                 "Member tier: %(old)s → %(new)s (%(reason)s)",
                 old=names.get(old, none),
@@ -247,9 +258,35 @@ class ShopCrmTier(models.Model):
             )
             if order:
                 text += " · " + order.display_name
-            bodies[partner_id] = escape(text)
-        partners = self.env["res.partner"].sudo().browse(list(bodies))
-        partners._message_log_batch(bodies=bodies)
+            bodies.append(str(escape(text)))
+        author = self.env.user.partner_id
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO mail_message
+                    (model, res_id, body, message_type, subtype_id, is_internal, author_id, email_from,
+                     reply_to, message_id, email_add_signature, date,
+                     create_uid, create_date, write_uid, write_date)
+                SELECT 'res.partner', v.res_id, v.body, 'notification', %(subtype)s, TRUE, %(author)s,
+                       %(email_from)s, %(email_from)s,
+                       '<' || gen_random_uuid() || '-shop-crm-tier@' || %(host)s || '>', FALSE,
+                       NOW() AT TIME ZONE 'UTC',
+                       %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+                  FROM unnest(%(partners)s::int[], %(bodies)s::text[]) AS v(res_id, body)
+                """,
+                subtype=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+                author=author.id,
+                email_from=author.email_formatted or None,
+                host="localhost",
+                uid=self.env.uid,
+                partners=partner_ids,
+                bodies=bodies,
+            )
+        )
+        self.env["shop.crm.tier.history"].invalidate_model()
+        self.env["mail.message"].invalidate_model()
+        partners = self.env["res.partner"].sudo().browse(partner_ids)
+        partners.invalidate_recordset(["tier_history_ids", "message_ids"])
         # Member prices: the new tier's pricelist (or the default one when leaving a tier that had one).
         by_pricelist = {}
         for partner_id, old, new, _reason in changes:
