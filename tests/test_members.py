@@ -78,6 +78,48 @@ class MembersCase(ShopCrmCase):
         order.action_confirm()
         return order
 
+    def _pos_session(self):
+        config = self.env["pos.config"].create({"name": "Counter"})
+        config.with_user(self.env.ref("base.user_admin")).open_ui()
+        return config.current_session_id
+
+    def _pos_payload(self, session, customer, qty, when, index, redeem=0, refund_of=None):
+        """The POS payload of one paid order (the demo shop's builder), with a reward line redeeming
+        ``redeem`` points, or refunding ``qty`` units of ``refund_of``'s line."""
+        cash = session.config_id.payment_method_ids.filtered("is_cash_count")[:1]
+        payload = self.env["shop.crm.demo"]._pos_order_payload(
+            session,
+            demo_plan.PlannedOrder(1, when, (("P", qty),), "pos", "cash"),
+            {1: customer},
+            {"P": self.product},
+            {"cash": cash},
+            index,
+        )
+        payload["uuid"] = f"{payload['uuid'][:-6]}{index:06d}"
+        if refund_of:
+            payload["lines"][0][2]["refunded_orderline_id"] = refund_of.lines[:1].id
+        if redeem:
+            payload["lines"].append(
+                Command.create(
+                    {
+                        "product_id": self.product.id,
+                        "qty": 1,
+                        "price_unit": -10,
+                        "price_subtotal": -10,
+                        "price_subtotal_incl": -10,
+                        "discount": 0,
+                        "tax_ids": [Command.clear()],
+                        "is_reward_line": True,
+                        "coupon_id": customer.member_card_id.id,
+                        "points_cost": redeem,
+                    }
+                )
+            )
+            for key in ("amount_total", "amount_paid"):
+                payload[key] -= 10
+            payload["payment_ids"][0][2]["amount"] -= 10
+        return payload
+
     def _lines(self, partner, kind=None):
         domain = [("card_id", "=", partner.member_card_id.id)]
         if kind:
@@ -570,26 +612,46 @@ class TestPointsLedger(MembersCase):
             referrer.referred_by_id = friend
 
     def test_random_ledger_stays_balanced(self):
-        """A long random run of earns, cancellations, adjustments, expiries and replays: the stored
-        balance always equals the sum of the history and never goes below zero."""
+        """A long random run of earns (POS and sales), redemptions at the POS, POS refunds, sale
+        cancellations, adjustments, expiries and replays of syncs and confirmations: the stored balance
+        always equals the sum of the history and never goes below zero."""
         rng = random.Random(5)
         customers = [self._customer(f"Ledger {i}") for i in range(4)]
-        orders = []
-        day = datetime(2025, 1, 1, 10)
-        for _step in range(70):
-            day += timedelta(days=rng.randint(1, 20))
+        session = self._pos_session()
+        orders, pos_orders, payloads = [], [], []
+        day = datetime(2025, 1, 1, 2)
+        for step in range(90):
+            day += timedelta(days=rng.randint(1, 15))
             with freeze_time(day):
                 customer = rng.choice(customers)
                 action = rng.random()
-                if action < 0.4:
+                if action < 0.2:
                     orders.append(self._sale(customer, rng.choice([20, 55.5, 300, 1200])))
-                elif action < 0.5 and orders:
+                elif action < 0.4:
+                    balance = customer.points_balance
+                    redeem = 100 if balance >= 100 and rng.random() < 0.5 else 0
+                    qty = float(rng.choice([30, 80, 450]))
+                    payload = self._pos_payload(session, customer, qty, day, step, redeem=redeem)
+                    self.env["pos.order"].sync_from_ui([payload])
+                    pos_orders.append(session.order_ids.filtered(lambda o, u=payload["uuid"]: o.uuid == u))
+                    payloads.append(payload)
+                elif action < 0.48 and pos_orders:
+                    original = rng.choice(pos_orders)
+                    if original.amount_total > 0:
+                        qty = -float(rng.randint(1, int(original.lines[:1].qty)))
+                        payload = self._pos_payload(
+                            session, original.partner_id, qty, day, step, refund_of=original
+                        )
+                        self.env["pos.order"].sync_from_ui([payload])
+                elif action < 0.55 and payloads:
+                    self.env["pos.order"].sync_from_ui([dict(rng.choice(payloads))])  # replayed sync
+                elif action < 0.62 and orders:
                     order = rng.choice(orders)
                     if order.state == "sale":
                         order._action_cancel()
-                elif action < 0.6 and orders:
-                    self.Points._award_orders(rng.choice(orders))  # replay
-                elif action < 0.75 and customer.member_card_id:
+                elif action < 0.7 and (orders or pos_orders):
+                    self.Points._award_orders(rng.choice(orders + pos_orders))  # replayed confirmation
+                elif action < 0.82 and customer.member_card_id:
                     balance = customer.points_balance
                     operation = "deduct" if balance > 10 and rng.random() < 0.6 else "add"
                     amount = round(rng.uniform(1, balance if operation == "deduct" else 200), 2)
@@ -606,7 +668,7 @@ class TestPointsLedger(MembersCase):
             .search([("card_id.program_id", "=", self.program.id)])
             .mapped("shop_crm_kind")
         )
-        self.assertTrue({"earn", "bonus", "cancel", "adjust", "expire"} <= kinds, kinds)
+        self.assertTrue({"earn", "bonus", "redeem", "refund", "cancel", "adjust", "expire"} <= kinds, kinds)
 
 
 @tagged("post_install", "-at_install")
