@@ -429,3 +429,52 @@ def member_extras(plan, upcoming=6):
             PlannedOccasion(customer.key, name, calendar, month, day, rng.choice((3, 7, 14)))
         )
     return extras
+
+
+VISIT_NOTES = {
+    "routine": ("问候近况，介绍当季新品", "推荐了周末的花艺课程"),
+    "after_sales": ("询问花束保鲜情况，已告知换水方法", "客户反馈花很新鲜"),
+    "care": ("生日前问候，提醒可预订蛋糕花束", "节日问候"),
+    "win_back": ("很久没来店里，发了会员优惠券", "客户说最近搬家了"),
+    "occasion": ("提醒母亲生日快到了", "提醒结婚纪念日，客户有兴趣预订"),
+}
+
+
+@dataclass(frozen=True)
+class PlannedVisit:
+    customer_key: int
+    when: datetime
+    channel: str
+    purpose: str
+    outcome: str
+    notes: str
+    next_in_days: int | None = None  # a follow-up planned this many days after the anchor
+
+
+def planned_visits(plan, share=0.3):
+    """Deterministic past contacts (回访) with about ``share`` of the people: one to three each in the
+    last 120 days, by phone, WeChat or in store; the latest visit of every third one plans a follow-up in
+    the coming two weeks."""
+    rng = random.Random(plan.seed * 7919 + 2)
+    visits = []
+    people = [customer for customer in plan.customers if not customer.is_company]
+    for number, customer in enumerate(c for c in people if rng.random() < share):
+        days = sorted(rng.sample(range(1, 120), rng.randint(1, 3)), reverse=True)
+        for index, ago in enumerate(days):
+            purpose = rng.choice(tuple(VISIT_NOTES))
+            last = index == len(days) - 1
+            visits.append(
+                PlannedVisit(
+                    customer_key=customer.key,
+                    when=datetime.combine(plan.anchor - timedelta(days=ago), time(rng.randint(10, 19))),
+                    channel=rng.choices(("phone", "wechat", "in_store"), weights=(0.4, 0.45, 0.15))[0],
+                    purpose=purpose,
+                    outcome=rng.choices(
+                        ("reached", "no_answer", "interested", "purchased", "declined"),
+                        weights=(0.4, 0.2, 0.2, 0.15, 0.05),
+                    )[0],
+                    notes=rng.choice(VISIT_NOTES[purpose]),
+                    next_in_days=rng.randint(0, 14) if last and number % 3 == 0 else None,
+                )
+            )
+    return visits

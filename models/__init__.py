@@ -13,4 +13,5 @@ from . import (
     shop_crm_points,
     shop_crm_segment_change,
     shop_crm_tier,
+    shop_crm_visit,
 )

@@ -213,6 +213,13 @@ class ResPartner(models.Model):
     referral_count = fields.Integer(compute="_compute_referral_count")
     consent_ids = fields.One2many("shop.crm.consent", "partner_id", "Marketing Consent")
     occasion_ids = fields.One2many("shop.crm.occasion", "partner_id", "Important Dates")
+    do_not_contact = fields.Boolean(
+        copy=False,
+        help="The customer asked not to be contacted: no follow-up, no marketing "
+        "(they still buy and earn points).",
+    )
+    visit_ids = fields.One2many("shop.crm.visit", "partner_id", "Visits")
+    visit_count = fields.Integer(compute="_compute_visit_count")
 
     _sql_constraints = [
         (
@@ -250,6 +257,15 @@ class ResPartner(models.Model):
             partner.member_card_id = card
             partner.points_balance = card.points
             partner.points_history_ids = card.history_ids
+
+    def _compute_visit_count(self):
+        counts = dict(
+            self.env["shop.crm.visit"]._read_group(
+                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.visit_count = counts.get(partner, 0)
 
     def _compute_referral_count(self):
         counts = dict(
@@ -412,6 +428,31 @@ class ResPartner(models.Model):
             "domain": [("card_id", "=", self.member_card_id.id)],
             "context": {"create": False},
         }
+
+    def _shop_crm_stop_contact(self, reason):
+        """The customers asked not to be contacted: flag them, withdraw their marketing consent and drop
+        their open follow-up and win-back activities (PIPL: withdrawal as easy as consent)."""
+        self.write({"do_not_contact": True})
+        self.consent_ids.filtered("granted").action_withdraw()
+        types = self.env.ref("shop_crm.mail_activity_type_follow_up") | self.env.ref(
+            "shop_crm.mail_activity_type_churn_warning"
+        )
+        self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "in", self.ids),
+                ("activity_type_id", "in", types.ids),
+            ]
+        ).unlink()
+        for partner in self:
+            partner.message_post(body=reason, subtype_xmlid="mail.mt_note")
+
+    def action_shop_crm_visits(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("shop_crm.shop_crm_visit_action")
+        action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {"default_partner_id": self.id}
+        return action
 
     def action_shop_crm_referrals(self):
         self.ensure_one()

@@ -59,5 +59,10 @@ class ShopCrmConsent(models.Model):
     def _consented_partners(self, partners, channel):
         """The partners of ``partners`` who currently consent to marketing on ``channel``."""
         return self.search(
-            [("partner_id", "in", partners.ids), ("channel", "=", channel), ("granted", "=", True)]
+            [
+                ("partner_id", "in", partners.ids),
+                ("channel", "=", channel),
+                ("granted", "=", True),
+                ("partner_id.do_not_contact", "=", False),
+            ]
         ).partner_id

@@ -11,7 +11,7 @@ confirmed sales orders for business customers. Run by ``make demo`` (never on in
 import logging
 import uuid
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 import pytz
 
@@ -87,7 +87,9 @@ class ShopCrmDemo(models.AbstractModel):
         # the nightly jobs, as of the anchor day: points expiry and tier evaluation
         demo.env["shop.crm.points"]._expire_points(company, anchor)
         demo.env["shop.crm.tier"]._evaluate(company, as_of=anchor)
+        visits = demo._create_visits(company, plan, partners, anchor)
         return {
+            "visits": len(visits),
             "members": len(members),
             "company": company.name,
             "customers": len(partners),
@@ -328,6 +330,30 @@ class ShopCrmDemo(models.AbstractModel):
         )
         return members
 
+    def _create_visits(self, company, plan, partners, anchor):
+        """Past contacts (回访) of the demo shop, by each customer's staff member, with follow-ups planned
+        for the coming days."""
+        visits = demo_plan.planned_visits(plan)
+        records = self.env["shop.crm.visit"].create(
+            [
+                {
+                    "partner_id": partners[visit.customer_key].id,
+                    "user_id": partners[visit.customer_key].user_id.id,
+                    "company_id": company.id,
+                    "date": self._to_utc(visit.when),
+                    "channel": visit.channel,
+                    "purpose": visit.purpose,
+                    "outcome": visit.outcome,
+                    "notes": visit.notes,
+                    "next_date": anchor + timedelta(days=visit.next_in_days)
+                    if visit.next_in_days is not None
+                    else False,
+                }
+                for visit in visits
+            ]
+        )
+        return records
+
     def _create_pos_shop(self, company):
         config = self.env["pos.config"].create(
             {"name": "花语花店 收银台 Front counter", "company_id": company.id}
@@ -510,6 +536,7 @@ class ShopCrmDemo(models.AbstractModel):
             + " ".join(f"{kind}={count}/+{issued:.0f}/-{used:.0f}" for kind, count, issued, used in history)
         )
         lines.append(f"referrals {partners.search_count([('referred_by_id', '!=', False)])}")
+        lines.append(f"visits {self.env['shop.crm.visit'].search_count([])}")
         lines.append(f"important_dates {self.env['shop.crm.occasion'].search_count([])}")
         lines.append(f"consents {self.env['shop.crm.consent'].search_count([('granted', '=', True)])}")
         return lines

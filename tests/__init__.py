@@ -10,4 +10,5 @@ from . import (
     test_security,
     test_translations,
     test_ui,
+    test_visits,
 )

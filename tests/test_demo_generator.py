@@ -116,3 +116,18 @@ class TestDemoGenerator(TransactionCase):
         )
         self.assertTrue(soon, "some important dates are coming up")
         self.assertTrue(self.env["shop.crm.consent"].search_count([("partner_id", "in", partners.ids)]))
+
+    def test_visits(self):
+        visits = self.env["shop.crm.visit"].search([("company_id", "=", self.company.id)])
+        planned = demo_plan.planned_visits(self.plan)
+        self.assertEqual(len(visits), len(planned))
+        self.assertEqual(self.summary["visits"], len(planned))
+        self.assertTrue(all(visit.user_id == visit.partner_id.user_id for visit in visits))
+        follow_ups = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "in", visits.partner_id.ids),
+                ("activity_type_id", "=", self.env.ref("shop_crm.mail_activity_type_follow_up").id),
+            ]
+        )
+        self.assertEqual(len(follow_ups), sum(1 for v in planned if v.next_in_days is not None))
