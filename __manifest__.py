@@ -23,6 +23,7 @@
         "views/loyalty_history_views.xml",
         "views/shop_crm_occasion_views.xml",
         "views/shop_crm_visit_views.xml",
+        "views/shop_crm_followup_rule_views.xml",
         "views/shop_crm_segment_change_views.xml",
         "views/res_config_settings_views.xml",
         "views/shop_crm_menus.xml",

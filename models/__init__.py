@@ -1,6 +1,7 @@
 from . import (
     loyalty_card,
     loyalty_history,
+    mail_activity,
     pos_order,
     res_company,
     res_config_settings,
@@ -9,6 +10,7 @@ from . import (
     shop_crm_analytics,
     shop_crm_consent,
     shop_crm_demo,
+    shop_crm_followup_rule,
     shop_crm_occasion,
     shop_crm_points,
     shop_crm_segment_change,

@@ -352,6 +352,47 @@ class ShopCrmDemo(models.AbstractModel):
                 for visit in visits
             ]
         )
+        gold = self.env["shop.crm.tier"].search(
+            [("company_id", "=", company.id), ("name", "=", "金卡")], limit=1
+        )
+        self.env["shop.crm.followup.rule"].create(
+            [
+                {
+                    "name": "金卡会员每月关怀",
+                    "tier_id": gold.id,
+                    "interval_days": 30,
+                    "purpose": "care",
+                    "company_id": company.id,
+                    "sequence": 10,
+                },
+                {
+                    "name": "A类客户每月回访",
+                    "rfm_class": "A",
+                    "interval_days": 30,
+                    "purpose": "routine",
+                    "company_id": company.id,
+                    "sequence": 20,
+                },
+                {
+                    "name": "新客首购7天回访",
+                    "lifecycle_stage": "new",
+                    "timing": "after_first_purchase",
+                    "interval_days": 7,
+                    "purpose": "after_sales",
+                    "company_id": company.id,
+                    "sequence": 30,
+                },
+                {
+                    "name": "流失客户挽回电话",
+                    "lifecycle_stage": "lost",
+                    "timing": "once",
+                    "interval_days": 0,
+                    "purpose": "win_back",
+                    "company_id": company.id,
+                    "sequence": 40,
+                },
+            ]
+        )
         return records
 
     def _create_pos_shop(self, company):
@@ -537,6 +578,9 @@ class ShopCrmDemo(models.AbstractModel):
         )
         lines.append(f"referrals {partners.search_count([('referred_by_id', '!=', False)])}")
         lines.append(f"visits {self.env['shop.crm.visit'].search_count([])}")
+        follow_up = self.env.ref("shop_crm.mail_activity_type_follow_up")
+        open_follow_ups = self.env["mail.activity"].search_count([("activity_type_id", "=", follow_up.id)])
+        lines.append(f"open_follow_ups {open_follow_ups}")
         lines.append(f"important_dates {self.env['shop.crm.occasion'].search_count([])}")
         lines.append(f"consents {self.env['shop.crm.consent'].search_count([('granted', '=', True)])}")
         return lines

@@ -18,7 +18,8 @@ crons = env["ir.cron"].search(
         )
     ]
 )
-for cron in crons:
+# in the order of the nightly schedule: analytics, tiers, expiry, then the follow-ups that use them
+for cron in crons.sorted("id"):
     cron.method_direct_trigger()
 env.cr.commit()
 print("SHOP_CRM_SUMMARY customers", summary["customers"])
