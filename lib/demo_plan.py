@@ -478,3 +478,57 @@ def planned_visits(plan, share=0.3):
                 )
             )
     return visits
+
+
+FEEDBACK_TEXTS = (
+    ("complaint", "玫瑰第二天就蔫了", "已上门更换新花束并致歉"),
+    ("complaint", "配送晚了两个小时，错过了生日晚宴", "退还配送费，赠送积分补偿"),
+    ("complaint", "包装和照片上不一样", "重新包装，客户表示满意"),
+    ("suggestion", "希望可以提供微信预约自提", "已开通微信预约"),
+    ("suggestion", "花艺课程能否安排在周末晚上", "下月起增加周六晚场"),
+    ("praise", "店员小李推荐的搭配很好看，朋友很喜欢", "已转达给小李"),
+    ("inquiry", "七夕可以提前多久预订？", "已告知提前一周预订"),
+    ("inquiry", "企业月结怎么开发票？", "已发送月结流程"),
+)
+FEEDBACK_STAGES = ("new", "in_progress", "resolved", "closed", "cancelled")
+
+
+@dataclass(frozen=True)
+class PlannedFeedback:
+    customer_key: int
+    feedback_type: str
+    description: str
+    resolution: str
+    priority: str
+    stage: str
+    days_ago: int
+    satisfaction: int | None = None
+    nps: int | None = None
+    compensation: float = 0.0
+
+
+def planned_feedback(plan, count=16):
+    """Deterministic feedback tickets in every stage, the open ones recent, the closed ones with the
+    customer's satisfaction and NPS answers; one complaint compensated with points."""
+    rng = random.Random(plan.seed * 7919 + 3)
+    people = [customer for customer in plan.customers if not customer.is_company]
+    tickets = []
+    for number in range(min(count, len(people))):
+        feedback_type, description, resolution = FEEDBACK_TEXTS[number % len(FEEDBACK_TEXTS)]
+        stage = FEEDBACK_STAGES[number % len(FEEDBACK_STAGES)]
+        answered = stage in ("resolved", "closed")
+        tickets.append(
+            PlannedFeedback(
+                customer_key=rng.choice(people).key,
+                feedback_type=feedback_type,
+                description=description,
+                resolution=resolution if stage in ("resolved", "closed") else "",
+                priority=rng.choice(("0", "1", "1", "2", "3")),
+                stage=stage,
+                days_ago=rng.randint(0, 3) if stage in ("new", "in_progress") else rng.randint(4, 90),
+                satisfaction=rng.choice((2, 4, 5, 5)) if answered else None,
+                nps=rng.choice((5, 8, 9, 10)) if answered else None,
+                compensation=50.0 if feedback_type == "complaint" and stage == "resolved" else 0.0,
+            )
+        )
+    return tickets

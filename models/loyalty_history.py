@@ -10,6 +10,7 @@ KINDS = [
     ("expire", "Expired"),
     ("adjust", "Manual Adjustment"),
     ("referral", "Referral Reward"),
+    ("compensation", "Compensation"),
 ]
 
 

@@ -226,3 +226,41 @@ class ResCompany(models.Model):
         user = users.filtered(lambda candidate: candidate.id > last.id)[:1] or users[:1]
         self.sudo().shop_crm_last_assigned_user_id = user
         return user
+
+    # ---- feedback tickets ---------------------------------------------------------------------------
+    shop_crm_sla_hours_low = fields.Integer("SLA Hours: Low", default=72)
+    shop_crm_sla_hours_normal = fields.Integer("SLA Hours: Normal", default=48)
+    shop_crm_sla_hours_high = fields.Integer("SLA Hours: High", default=24)
+    shop_crm_sla_hours_urgent = fields.Integer("SLA Hours: Urgent", default=4)
+    shop_crm_feedback_link_days = fields.Integer(
+        "Feedback Link Valid (days)", default=30, help="A public feedback link expires after this many days."
+    )
+
+    @api.constrains(
+        "shop_crm_sla_hours_low",
+        "shop_crm_sla_hours_normal",
+        "shop_crm_sla_hours_high",
+        "shop_crm_sla_hours_urgent",
+        "shop_crm_feedback_link_days",
+    )
+    def _check_shop_crm_sla(self):
+        for company in self:
+            hours = [
+                company.shop_crm_sla_hours_low,
+                company.shop_crm_sla_hours_normal,
+                company.shop_crm_sla_hours_high,
+                company.shop_crm_sla_hours_urgent,
+            ]
+            if min(hours) < 1 or company.shop_crm_feedback_link_days < 1:
+                raise ValidationError(
+                    self.env._("SLA hours and the feedback link validity must be at least 1.")
+                )
+
+    def _shop_crm_sla_hours(self, priority):
+        self.ensure_one()
+        return {
+            "0": self.shop_crm_sla_hours_low,
+            "1": self.shop_crm_sla_hours_normal,
+            "2": self.shop_crm_sla_hours_high,
+            "3": self.shop_crm_sla_hours_urgent,
+        }.get(priority or "1", self.shop_crm_sla_hours_normal)

@@ -30,6 +30,13 @@ class ResConfigSettings(models.TransientModel):
     shop_crm_tier_grace_days = fields.Integer(related="company_id.shop_crm_tier_grace_days", readonly=False)
     shop_crm_referral_points = fields.Float(related="company_id.shop_crm_referral_points", readonly=False)
     shop_crm_assign_team_id = fields.Many2one(related="company_id.shop_crm_assign_team_id", readonly=False)
+    shop_crm_sla_hours_low = fields.Integer(related="company_id.shop_crm_sla_hours_low", readonly=False)
+    shop_crm_sla_hours_normal = fields.Integer(related="company_id.shop_crm_sla_hours_normal", readonly=False)
+    shop_crm_sla_hours_high = fields.Integer(related="company_id.shop_crm_sla_hours_high", readonly=False)
+    shop_crm_sla_hours_urgent = fields.Integer(related="company_id.shop_crm_sla_hours_urgent", readonly=False)
+    shop_crm_feedback_link_days = fields.Integer(
+        related="company_id.shop_crm_feedback_link_days", readonly=False
+    )
 
     def action_shop_crm_recompute_analytics(self):
         self.env["shop.crm.analytics"].run(company=self.company_id)

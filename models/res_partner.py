@@ -220,6 +220,8 @@ class ResPartner(models.Model):
     )
     visit_ids = fields.One2many("shop.crm.visit", "partner_id", "Visits")
     visit_count = fields.Integer(compute="_compute_visit_count")
+    feedback_ids = fields.One2many("shop.crm.feedback", "partner_id")
+    feedback_count = fields.Integer(compute="_compute_feedback_count")
 
     _sql_constraints = [
         (
@@ -266,6 +268,22 @@ class ResPartner(models.Model):
         )
         for partner in self:
             partner.visit_count = counts.get(partner, 0)
+
+    def _compute_feedback_count(self):
+        counts = dict(
+            self.env["shop.crm.feedback"]._read_group(
+                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.feedback_count = counts.get(partner, 0)
+
+    def action_shop_crm_feedback(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("shop_crm.shop_crm_feedback_action")
+        action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {"default_partner_id": self.id}
+        return action
 
     def _compute_referral_count(self):
         counts = dict(

@@ -11,7 +11,7 @@ confirmed sales orders for business customers. Run by ``make demo`` (never on in
 import logging
 import uuid
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytz
 
@@ -88,7 +88,9 @@ class ShopCrmDemo(models.AbstractModel):
         demo.env["shop.crm.points"]._expire_points(company, anchor)
         demo.env["shop.crm.tier"]._evaluate(company, as_of=anchor)
         visits = demo._create_visits(company, plan, partners, anchor)
+        tickets = demo._create_feedback(company, plan, partners, anchor)
         return {
+            "feedback": len(tickets),
             "visits": len(visits),
             "members": len(members),
             "company": company.name,
@@ -395,6 +397,42 @@ class ShopCrmDemo(models.AbstractModel):
         )
         return records
 
+    def _create_feedback(self, company, plan, partners, anchor):
+        """Feedback and complaint tickets in every stage, some answered by the customers, one
+        compensated with member points."""
+        Feedback = self.env["shop.crm.feedback"]
+        tickets = Feedback
+        for planned in demo_plan.planned_feedback(plan):
+            partner = partners[planned.customer_key]
+            received = self._to_utc(datetime.combine(anchor - timedelta(days=planned.days_ago), time(11)))
+            ticket = Feedback.create(
+                {
+                    "partner_id": partner.id,
+                    "feedback_type": planned.feedback_type,
+                    "channel": "wechat",
+                    "description": planned.description,
+                    "priority": planned.priority,
+                    "user_id": partner.user_id.id,
+                    "company_id": company.id,
+                    "received_date": received,
+                }
+            )
+            if planned.stage in ("in_progress", "resolved", "closed"):
+                ticket.action_start()
+            if planned.stage in ("resolved", "closed"):
+                ticket.write({"resolution": planned.resolution, "stage": "resolved"})
+                ticket.resolved_date = received + timedelta(hours=6 + int(planned.priority) * 10)
+            if planned.compensation:
+                ticket.action_compensate(planned.compensation, planned.resolution)
+            if planned.satisfaction:
+                ticket._public_answer(planned.satisfaction, planned.nps, "")
+            if planned.stage == "closed":
+                ticket.action_close()
+            if planned.stage == "cancelled":
+                ticket.action_cancel()
+            tickets |= ticket
+        return tickets
+
     def _create_pos_shop(self, company):
         config = self.env["pos.config"].create(
             {"name": "花语花店 收银台 Front counter", "company_id": company.id}
@@ -581,6 +619,8 @@ class ShopCrmDemo(models.AbstractModel):
         follow_up = self.env.ref("shop_crm.mail_activity_type_follow_up")
         open_follow_ups = self.env["mail.activity"].search_count([("activity_type_id", "=", follow_up.id)])
         lines.append(f"open_follow_ups {open_follow_ups}")
+        groups = self.env["shop.crm.feedback"]._read_group([], ["stage"], ["__count"])
+        lines.append("feedback " + " ".join(f"{stage}={count}" for stage, count in sorted(groups)))
         lines.append(f"important_dates {self.env['shop.crm.occasion'].search_count([])}")
         lines.append(f"consents {self.env['shop.crm.consent'].search_count([('granted', '=', True)])}")
         return lines

@@ -4,6 +4,7 @@ from . import (
     test_clv_math,
     test_demo_generator,
     test_demo_plan,
+    test_feedback,
     test_followups,
     test_members,
     test_membership_rules,

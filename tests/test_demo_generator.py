@@ -123,11 +123,19 @@ class TestDemoGenerator(TransactionCase):
         self.assertEqual(len(visits), len(planned))
         self.assertEqual(self.summary["visits"], len(planned))
         self.assertTrue(all(visit.user_id == visit.partner_id.user_id for visit in visits))
-        follow_ups = self.env["mail.activity"].search(
-            [
-                ("res_model", "=", "res.partner"),
-                ("res_id", "in", visits.partner_id.ids),
-                ("activity_type_id", "=", self.env.ref("shop_crm.mail_activity_type_follow_up").id),
-            ]
+        follow_ups = visits.activity_id
+        self.assertEqual(
+            set(follow_ups.activity_type_id), {self.env.ref("shop_crm.mail_activity_type_follow_up")}
         )
         self.assertEqual(len(follow_ups), sum(1 for v in planned if v.next_in_days is not None))
+
+    def test_feedback_in_every_stage(self):
+        tickets = self.env["shop.crm.feedback"].search([("company_id", "=", self.company.id)])
+        planned = demo_plan.planned_feedback(self.plan)
+        self.assertEqual(len(tickets), len(planned))
+        self.assertEqual(
+            set(tickets.mapped("stage")), {"new", "in_progress", "resolved", "closed", "cancelled"}
+        )
+        answered = tickets.filtered("satisfaction")
+        self.assertTrue(answered and all(t.stage in ("resolved", "closed") for t in answered))
+        self.assertTrue(tickets.filtered("compensation_points"))

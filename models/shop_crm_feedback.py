@@ -1,0 +1,291 @@
+import uuid
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import consteq
+
+from .res_partner import CONTACT_CHANNELS
+
+TYPES = [
+    ("complaint", "Complaint"),
+    ("suggestion", "Suggestion"),
+    ("praise", "Praise"),
+    ("inquiry", "Inquiry"),
+]
+PRIORITIES = [("0", "Low"), ("1", "Normal"), ("2", "High"), ("3", "Urgent")]
+STAGES = [
+    ("new", "New Ticket"),
+    ("in_progress", "In Progress"),
+    ("resolved", "Resolved"),
+    ("closed", "Closed"),
+    ("cancelled", "Cancelled"),
+]
+# Allowed stage moves (anything else is refused with a clear message).
+TRANSITIONS = {
+    "new": {"in_progress", "resolved", "cancelled"},
+    "in_progress": {"resolved", "cancelled"},
+    "resolved": {"closed", "in_progress"},
+    "closed": set(),
+    "cancelled": {"new"},
+}
+FEEDBACK_CHANNELS = [*CONTACT_CHANNELS, ("public_page", "Feedback Page")]
+
+
+class ShopCrmFeedback(models.Model):
+    """A customer's feedback or complaint, tracked to resolution (工单): SLA deadline from the priority,
+    stage rules, resolution, satisfaction (1-5) and NPS (0-10), optional compensation in member points,
+    and a tokenised public page where the customer answers without logging in."""
+
+    _name = "shop.crm.feedback"
+    _description = "Customer Feedback"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "priority desc, deadline, id desc"
+
+    name = fields.Char("Reference", required=True, readonly=True, copy=False, default="/")
+    feedback_type = fields.Selection(TYPES, "Type", required=True, default="complaint", tracking=True)
+    channel = fields.Selection(FEEDBACK_CHANNELS, required=True, default="in_store")
+    partner_id = fields.Many2one("res.partner", "Customer", index=True, tracking=True)
+    pos_order_id = fields.Many2one("pos.order", "POS Order", domain="[('partner_id', '=', partner_id)]")
+    sale_order_id = fields.Many2one("sale.order", "Sales Order", domain="[('partner_id', '=', partner_id)]")
+    product_id = fields.Many2one("product.product")
+    description = fields.Text(required=True)
+    priority = fields.Selection(PRIORITIES, default="1", required=True, tracking=True)
+    user_id = fields.Many2one(
+        "res.users", "Responsible", default=lambda self: self.env.user, tracking=True, index=True
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    stage = fields.Selection(STAGES, required=True, default="new", tracking=True, index=True)
+    received_date = fields.Datetime("Received", required=True, default=fields.Datetime.now, index=True)
+    deadline = fields.Datetime(compute="_compute_deadline", store=True, help="From the priority's SLA hours.")
+    resolved_date = fields.Datetime(readonly=True, copy=False)
+    resolution = fields.Text()
+    resolution_hours = fields.Float(compute="_compute_resolution", store=True, aggregator="avg")
+    sla_met = fields.Boolean("Within SLA", compute="_compute_resolution", store=True)
+    overdue = fields.Boolean(compute="_compute_overdue", search="_search_overdue")
+    satisfaction = fields.Selection(
+        [("1", "1 - Very unhappy"), ("2", "2"), ("3", "3"), ("4", "4"), ("5", "5 - Very happy")],
+        tracking=True,
+    )
+    satisfaction_score = fields.Integer(compute="_compute_scores", store=True, aggregator="avg")
+    nps = fields.Integer("NPS Answer (0-10)", default=-1, tracking=True, help="-1: not answered.")
+    nps_category = fields.Selection(
+        [("promoter", "Promoter"), ("passive", "Passive"), ("detractor", "Detractor")],
+        compute="_compute_scores",
+        store=True,
+    )
+    customer_comment = fields.Text(readonly=True)
+    answered_date = fields.Datetime(readonly=True, copy=False)
+    compensation_points = fields.Float(readonly=True, copy=False)
+    access_token = fields.Char(copy=False, groups="shop_crm.group_shop_crm_user")
+    public_url = fields.Char("Feedback Link", compute="_compute_public_url")
+
+    _sql_constraints = [
+        ("nps_range", "CHECK(nps >= -1 AND nps <= 10)", "The NPS answer is a number from 0 to 10."),
+    ]
+
+    @api.depends("priority", "received_date", "company_id")
+    def _compute_deadline(self):
+        for ticket in self:
+            start = ticket.received_date or fields.Datetime.now()
+            hours = ticket.company_id._shop_crm_sla_hours(ticket.priority)
+            ticket.deadline = start + timedelta(hours=hours)
+
+    @api.depends("resolved_date", "received_date", "deadline")
+    def _compute_resolution(self):
+        for ticket in self:
+            if ticket.resolved_date and ticket.received_date:
+                ticket.resolution_hours = (ticket.resolved_date - ticket.received_date).total_seconds() / 3600
+                ticket.sla_met = ticket.resolved_date <= ticket.deadline
+            else:
+                ticket.resolution_hours = 0
+                ticket.sla_met = False
+
+    @api.depends("deadline", "stage")
+    def _compute_overdue(self):
+        now = fields.Datetime.now()
+        for ticket in self:
+            ticket.overdue = (
+                ticket.stage in ("new", "in_progress") and ticket.deadline and ticket.deadline < now
+            )
+
+    def _search_overdue(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        domain = [("stage", "in", ("new", "in_progress")), ("deadline", "<", fields.Datetime.now())]
+        return domain if (operator == "=") == value else ["!", "&", *domain]
+
+    @api.depends("satisfaction", "nps")
+    def _compute_scores(self):
+        for ticket in self:
+            ticket.satisfaction_score = int(ticket.satisfaction or 0)
+            if ticket.nps < 0:
+                ticket.nps_category = False
+            else:
+                ticket.nps_category = (
+                    "promoter" if ticket.nps >= 9 else "passive" if ticket.nps >= 7 else "detractor"
+                )
+
+    def _compute_public_url(self):
+        base = self.get_base_url()
+        for ticket in self:
+            token = ticket.sudo().access_token
+            ticket.public_url = f"{base}/shop_crm/feedback/{ticket.id}/{token}" if token else False
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("shop.crm.feedback") or "/"
+            vals.setdefault("access_token", str(uuid.uuid4()))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "stage" in vals:
+            self._check_transition(vals["stage"], vals)
+            if vals["stage"] == "resolved":
+                vals = {**vals, "resolved_date": fields.Datetime.now()}
+            elif vals["stage"] in ("new", "in_progress"):
+                vals = {**vals, "resolved_date": False}
+        result = super().write(vals)
+        if vals.get("stage") == "resolved":
+            self._schedule_satisfaction_follow_up()
+        return result
+
+    def _check_transition(self, new_stage, vals):
+        labels = dict(self._fields["stage"]._description_selection(self.env))
+        for ticket in self:
+            if ticket.stage == new_stage:
+                continue
+            if new_stage not in TRANSITIONS[ticket.stage]:
+                raise UserError(
+                    self.env._(
+                        "Ticket %(ticket)s cannot go from %(old)s to %(new)s.",
+                        ticket=ticket.name,
+                        old=labels[ticket.stage],
+                        new=labels[new_stage],
+                    )
+                )
+            if new_stage == "resolved" and not (vals.get("resolution") or ticket.resolution or "").strip():
+                raise UserError(
+                    self.env._(
+                        "Ticket %(ticket)s: describe the resolution before resolving it.", ticket=ticket.name
+                    )
+                )
+
+    @api.constrains("nps")
+    def _check_nps(self):
+        for ticket in self:
+            if not -1 <= ticket.nps <= 10:
+                raise ValidationError(self.env._("The NPS answer is a number from 0 to 10."))
+
+    def _schedule_satisfaction_follow_up(self):
+        """After a complaint is resolved, the staff member calls back to ask whether the customer is
+        satisfied (a follow-up activity on the customer, unless they asked not to be contacted)."""
+        activity_type = self.env.ref("shop_crm.mail_activity_type_follow_up")
+        for ticket in self.filtered(lambda t: t.feedback_type == "complaint" and t.partner_id):
+            partner = ticket.partner_id
+            if partner.do_not_contact:
+                continue
+            partner.sudo().activity_schedule(
+                activity_type_id=activity_type.id,
+                date_deadline=fields.Date.context_today(self) + timedelta(days=3),
+                user_id=(partner.user_id or ticket.user_id or self.env.user).id,
+                summary=self.env._("Ask whether %(ticket)s was resolved to satisfaction", ticket=ticket.name),
+            )
+
+    # ---- actions ------------------------------------------------------------------------------------
+
+    def action_start(self):
+        self.write({"stage": "in_progress"})
+
+    def action_resolve(self):
+        self.write({"stage": "resolved"})
+
+    def action_close(self):
+        self.write({"stage": "closed"})
+
+    def action_cancel(self):
+        self.write({"stage": "cancelled"})
+
+    def action_reopen(self):
+        self.write({"stage": "in_progress" if self.filtered(lambda t: t.stage == "resolved") else "new"})
+
+    def action_compensate(self, points, reason):
+        """Grant ``points`` member points for this ticket (once per ticket: the ledger's award constraint),
+        recorded in the points history and the ticket's chatter. Returns the points actually granted."""
+        self.ensure_one()
+        if not self.env.user.has_group("shop_crm.group_shop_crm_manager"):
+            raise AccessError(self.env._("Only Shop CRM managers can grant compensation."))
+        if not self.partner_id:
+            raise UserError(self.env._("Ticket %s has no customer to compensate.", self.name))
+        if points <= 0 or not (reason or "").strip():
+            raise UserError(
+                self.env._("Give a positive number of points and the reason for the compensation.")
+            )
+        ledger = self.env["shop.crm.points"].sudo()
+        self.partner_id._shop_crm_enroll(self.company_id)
+        card = ledger._member_cards(self.partner_id, self.company_id)[self.partner_id.id]
+        posted = ledger._post(
+            [
+                {
+                    "card_id": card.id,
+                    "kind": "compensation",
+                    "issued": points,
+                    "order_model": self._name,
+                    "order_id": self.id,
+                    "description": self.env._(
+                        "Compensation for %(ticket)s: %(reason)s", ticket=self.name, reason=reason
+                    ),
+                }
+            ]
+        )
+        granted = posted.get(card.id, 0.0)
+        if granted:
+            self.sudo().compensation_points = granted
+            self.message_post(
+                body=self.env._(
+                    "%(points)s points granted as compensation: %(reason)s", points=granted, reason=reason
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        return granted
+
+    # ---- public page --------------------------------------------------------------------------------
+
+    @api.model
+    def _public_ticket(self, ticket_id, token):
+        """The ticket behind a public link, or None when the link is wrong or expired (closed or
+        cancelled tickets, links older than the company's validity)."""
+        ticket = self.sudo().browse(ticket_id).exists()
+        if not ticket or not token or not ticket.access_token or not consteq(ticket.access_token, token):
+            return None
+        if ticket.stage in ("closed", "cancelled"):
+            return None
+        days = ticket.company_id.shop_crm_feedback_link_days
+        if days and ticket.received_date + timedelta(days=days) < fields.Datetime.now():
+            return None
+        return ticket
+
+    def _public_answer(self, satisfaction, nps, comment):
+        """Store the customer's answer from the public page (validated there)."""
+        self.ensure_one()
+        self.sudo().write(
+            {
+                "satisfaction": str(satisfaction),
+                "nps": nps,
+                "customer_comment": comment or False,
+                "answered_date": fields.Datetime.now(),
+            }
+        )
+        self.sudo().message_post(
+            body=self.env._(
+                "The customer answered: satisfaction %(satisfaction)s/5, NPS %(nps)s. %(comment)s",
+                satisfaction=satisfaction,
+                nps=nps,
+                comment=comment or "",
+            ),
+            subtype_xmlid="mail.mt_note",
+        )

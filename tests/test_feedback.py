@@ -1,0 +1,153 @@
+import re
+from datetime import datetime, timedelta
+
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import HttpCase, tagged
+
+from .common import ShopCrmCase
+
+
+@tagged("post_install", "-at_install")
+class TestFeedback(ShopCrmCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer = cls.env["res.partner"].create({"name": "投诉的客户", "user_id": cls.staff.id})
+        cls.Feedback = cls.env["shop.crm.feedback"]
+
+    def _ticket(self, **vals):
+        return self.Feedback.with_user(self.staff).create(
+            {"partner_id": self.customer.id, "description": "The roses wilted the next day.", **vals}
+        )
+
+    @freeze_time("2026-10-01 08:00:00")
+    def test_sla_deadline_from_priority(self):
+        self.env.company.write({"shop_crm_sla_hours_urgent": 4, "shop_crm_sla_hours_low": 72})
+        urgent = self._ticket(priority="3")
+        low = self._ticket(priority="0")
+        normal = self._ticket()
+        self.assertEqual(urgent.deadline, datetime(2026, 10, 1, 12, 0))
+        self.assertEqual(low.deadline, datetime(2026, 10, 4, 8, 0))
+        self.assertEqual(normal.deadline, datetime(2026, 10, 3, 8, 0))
+        self.assertTrue(urgent.name.startswith("FB/2026/"))
+        with freeze_time("2026-10-01 13:00:00"):
+            self.assertIn(urgent, self.Feedback.search([("overdue", "=", True)]))
+            self.assertNotIn(low, self.Feedback.search([("overdue", "=", True)]))
+            urgent.resolution = "Replaced the bouquet."
+            urgent.action_resolve()
+            self.assertFalse(urgent.sla_met, "resolved after its 4 hours")
+            self.assertAlmostEqual(urgent.resolution_hours, 5.0)
+        with self.assertRaises(ValidationError):
+            self.env.company.shop_crm_sla_hours_high = 0
+
+    @freeze_time("2026-10-01 08:00:00")
+    def test_stage_rules_and_satisfaction_follow_up(self):
+        ticket = self._ticket()
+        with self.assertRaises(UserError):
+            ticket.action_close()  # new -> closed is not allowed
+        with self.assertRaises(UserError):
+            ticket.action_resolve()  # no resolution yet
+        ticket.action_start()
+        self.assertEqual(ticket.stage, "in_progress")
+        ticket.with_user(self.staff).write({"resolution": "Replaced the bouquet and apologised."})
+        ticket.with_user(self.staff).action_resolve()
+        self.assertEqual(ticket.stage, "resolved")
+        activity = self.env["mail.activity"].search(
+            [("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
+        )
+        self.assertEqual(activity.activity_type_id, self.env.ref("shop_crm.mail_activity_type_follow_up"))
+        self.assertEqual(activity.user_id, self.staff, "the customer's staff member calls back")
+        ticket.action_close()
+        with self.assertRaises(UserError):
+            ticket.action_cancel()  # closed is final
+        with self.assertRaises(ValidationError):
+            ticket.nps = 11
+
+    def test_compensation_posted_once(self):
+        ticket = self._ticket()
+        with self.assertRaises(AccessError):
+            ticket.with_user(self.staff).action_compensate(50, "sorry")
+        with self.assertRaises(UserError):
+            ticket.with_user(self.manager).action_compensate(-5, "sorry")
+        wizard = (
+            self.env["shop.crm.feedback.compensate"]
+            .with_user(self.manager)
+            .create({"feedback_id": ticket.id, "points": 50, "reason": "Wilted roses"})
+        )
+        wizard.action_apply()
+        self.assertEqual(self.customer.points_balance, 50)
+        self.assertEqual(ticket.compensation_points, 50)
+        line = self.customer.points_history_ids
+        self.assertEqual(line.shop_crm_kind, "compensation")
+        self.assertIn("Wilted roses", line.description)
+        self.assertEqual(ticket.with_user(self.manager).action_compensate(50, "again"), 0, "once per ticket")
+        self.assertEqual(self.customer.points_balance, 50)
+
+    def test_access(self):
+        ticket = self._ticket()
+        self.assertEqual(ticket.with_user(self.staff).read(["stage"])[0]["stage"], "new")
+        with self.assertRaises(AccessError):
+            ticket.with_user(self.staff).unlink()
+        with self.assertRaises(AccessError):
+            self.Feedback.with_user(self.outsider).search([])
+        other_company = self.env["res.company"].create({"name": "Other shop"})
+        elsewhere = self.Feedback.create(
+            {"description": "x", "company_id": other_company.id, "partner_id": self.customer.id}
+        )
+        self.assertNotIn(elsewhere, self.Feedback.with_user(self.staff).search([]))
+        ticket.with_user(self.manager).unlink()
+
+
+@tagged("post_install", "-at_install")
+class TestFeedbackPage(HttpCase):
+    def setUp(self):
+        super().setUp()
+        self.customer = self.env["res.partner"].create({"name": "Page customer"})
+        self.ticket = self.env["shop.crm.feedback"].create(
+            {"partner_id": self.customer.id, "description": "Late delivery", "channel": "phone"}
+        )
+        self.url = f"/shop_crm/feedback/{self.ticket.id}/{self.ticket.access_token}"
+
+    def _csrf(self, response):
+        return re.search(r'name="csrf_token" value="([^"]+)"', response.text).group(1)
+
+    def test_valid_token_stores_the_answer(self):
+        page = self.url_open(self.url)
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(self.ticket.name, page.text)
+        answer = self.url_open(
+            self.url,
+            data={"csrf_token": self._csrf(page), "satisfaction": "4", "nps": "9", "comment": "Kind staff"},
+        )
+        self.assertEqual(answer.status_code, 200)
+        self.assertIn("o_shop_crm_feedback_thanks", answer.text)
+        self.assertEqual((self.ticket.satisfaction, self.ticket.nps), ("4", 9))
+        self.assertEqual(self.ticket.nps_category, "promoter")
+        self.assertEqual(self.ticket.customer_comment, "Kind staff")
+        self.assertTrue(self.ticket.answered_date)
+
+    def test_bad_answer_is_refused_and_nothing_stored(self):
+        page = self.url_open(self.url)
+        answer = self.url_open(
+            self.url, data={"csrf_token": self._csrf(page), "satisfaction": "9", "nps": "x"}
+        )
+        self.assertEqual(answer.status_code, 400)
+        self.assertFalse(self.ticket.satisfaction)
+
+    def test_wrong_or_expired_token_refused(self):
+        self.assertEqual(self.url_open(f"/shop_crm/feedback/{self.ticket.id}/wrong-token").status_code, 404)
+        self.assertEqual(self.url_open(f"/shop_crm/feedback/{self.ticket.id + 999}/x").status_code, 404)
+        self.ticket.env.cr.execute(
+            "UPDATE shop_crm_feedback SET received_date = %s WHERE id = %s",
+            [datetime.now() - timedelta(days=31), self.ticket.id],
+        )
+        self.ticket.invalidate_recordset()
+        self.assertEqual(self.url_open(self.url).status_code, 404, "links expire after 30 days")
+
+    def test_closed_ticket_link_refused(self):
+        self.ticket.write({"resolution": "Refunded"})
+        self.ticket.action_resolve()
+        self.ticket.action_close()
+        self.assertEqual(self.url_open(self.url).status_code, 404)
