@@ -341,6 +341,8 @@ _FESTIVALS = {
 
 #: Festival codes, in the order they usually come in a year.
 FESTIVAL_CODES = tuple(_FESTIVALS)
+#: code -> (English name, Chinese name)
+FESTIVAL_NAMES = {code: spec[:2] for code, spec in _FESTIVALS.items()}
 
 
 def _nth_weekday(year: int, month: int, weekday: int, n: int) -> datetime.date:

@@ -11,6 +11,7 @@ KINDS = [
     ("adjust", "Manual Adjustment"),
     ("referral", "Referral Reward"),
     ("compensation", "Compensation"),
+    ("gift", "Gift"),
 ]
 
 

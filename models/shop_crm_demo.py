@@ -89,6 +89,7 @@ class ShopCrmDemo(models.AbstractModel):
         demo.env["shop.crm.tier"]._evaluate(company, as_of=anchor)
         visits = demo._create_visits(company, plan, partners, anchor)
         tickets = demo._create_feedback(company, plan, partners, anchor)
+        demo._create_care_rules(company)
         return {
             "feedback": len(tickets),
             "visits": len(visits),
@@ -433,6 +434,48 @@ class ShopCrmDemo(models.AbstractModel):
             tickets |= ticket
         return tickets
 
+    def _create_care_rules(self, company):
+        """Birthday, important date and festival care of the demo shop (run by the nightly job)."""
+        greeting = self.env.ref("shop_crm.mail_template_care_greeting")
+        self.env["shop.crm.care.rule"].create(
+            [
+                {
+                    "name": "生日关怀",
+                    "trigger": "birthday",
+                    "days_before": 3,
+                    "mail_template_id": greeting.id,
+                    "gift_points": 50,
+                    "company_id": company.id,
+                },
+                {"name": "重要日子提醒", "trigger": "occasion", "days_before": 7, "company_id": company.id},
+                {
+                    "name": "七夕老客提醒",
+                    "trigger": "festival",
+                    "festival_id": self.env.ref("shop_crm.festival_qixi").id,
+                    "audience": "festival_buyers",
+                    "days_before": 10,
+                    "company_id": company.id,
+                },
+                {
+                    "name": "母亲节老客提醒",
+                    "trigger": "festival",
+                    "festival_id": self.env.ref("shop_crm.festival_mothers_day").id,
+                    "audience": "festival_buyers",
+                    "days_before": 10,
+                    "company_id": company.id,
+                },
+                {
+                    "name": "春节会员问候",
+                    "trigger": "festival",
+                    "festival_id": self.env.ref("shop_crm.festival_spring_festival").id,
+                    "audience": "members",
+                    "days_before": 5,
+                    "mail_template_id": greeting.id,
+                    "company_id": company.id,
+                },
+            ]
+        )
+
     def _create_pos_shop(self, company):
         config = self.env["pos.config"].create(
             {"name": "花语花店 收银台 Front counter", "company_id": company.id}
@@ -621,6 +664,7 @@ class ShopCrmDemo(models.AbstractModel):
         lines.append(f"open_follow_ups {open_follow_ups}")
         groups = self.env["shop.crm.feedback"]._read_group([], ["stage"], ["__count"])
         lines.append("feedback " + " ".join(f"{stage}={count}" for stage, count in sorted(groups)))
+        lines.append(f"care_given {self.env['shop.crm.care.log'].search_count([])}")
         lines.append(f"important_dates {self.env['shop.crm.occasion'].search_count([])}")
         lines.append(f"consents {self.env['shop.crm.consent'].search_count([('granted', '=', True)])}")
         return lines

@@ -1,5 +1,6 @@
 from . import (
     test_analytics,
+    test_care,
     test_chinese_calendar,
     test_clv_math,
     test_demo_generator,

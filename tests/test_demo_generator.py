@@ -139,3 +139,7 @@ class TestDemoGenerator(TransactionCase):
         answered = tickets.filtered("satisfaction")
         self.assertTrue(answered and all(t.stage in ("resolved", "closed") for t in answered))
         self.assertTrue(tickets.filtered("compensation_points"))
+
+    def test_care_rules(self):
+        rules = self.env["shop.crm.care.rule"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(set(rules.mapped("trigger")), {"birthday", "occasion", "festival"})
