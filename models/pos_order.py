@@ -1,8 +1,22 @@
-from odoo import models
+from odoo import fields, models
 
 
 class PosOrder(models.Model):
     _inherit = "pos.order"
+
+    shop_crm_feedback_url = fields.Char(
+        "Feedback Link",
+        compute="_compute_shop_crm_feedback_url",
+        help="The customer rates this order here without logging in (print it as a QR code on the receipt).",
+    )
+
+    def _compute_shop_crm_feedback_url(self):
+        base = self.get_base_url()
+        for order in self:
+            token = order.sudo().access_token
+            order.shop_crm_feedback_url = (
+                f"{base}/shop_crm/feedback/order/{order.id}/{token}" if token else False
+            )
 
     def action_pos_order_paid(self):
         result = super().action_pos_order_paid()

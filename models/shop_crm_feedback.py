@@ -76,6 +76,14 @@ class ShopCrmFeedback(models.Model):
         compute="_compute_scores",
         store=True,
     )
+    nps_value = fields.Integer(
+        "NPS",
+        compute="_compute_scores",
+        store=True,
+        aggregator="avg",
+        help="100 for a promoter, 0 for a passive, -100 for a detractor: "
+        "the average over answered tickets is the Net Promoter Score.",
+    )
     customer_comment = fields.Text(readonly=True)
     answered_date = fields.Datetime(readonly=True, copy=False)
     compensation_points = fields.Float(readonly=True, copy=False)
@@ -123,10 +131,11 @@ class ShopCrmFeedback(models.Model):
             ticket.satisfaction_score = int(ticket.satisfaction or 0)
             if ticket.nps < 0:
                 ticket.nps_category = False
+                ticket.nps_value = 0
             else:
-                ticket.nps_category = (
-                    "promoter" if ticket.nps >= 9 else "passive" if ticket.nps >= 7 else "detractor"
-                )
+                category = "promoter" if ticket.nps >= 9 else "passive" if ticket.nps >= 7 else "detractor"
+                ticket.nps_category = category
+                ticket.nps_value = {"promoter": 100, "passive": 0, "detractor": -100}[category]
 
     def _compute_public_url(self):
         base = self.get_base_url()
@@ -267,6 +276,45 @@ class ShopCrmFeedback(models.Model):
         days = ticket.company_id.shop_crm_feedback_link_days
         if days and ticket.received_date + timedelta(days=days) < fields.Datetime.now():
             return None
+        return ticket
+
+    @api.model
+    def _public_order(self, order_id, token):
+        """The paid POS order behind a receipt's feedback link, or None (wrong or expired link)."""
+        order = self.env["pos.order"].sudo().browse(order_id).exists()
+        if not order or not token or not order.access_token or not consteq(order.access_token, token):
+            return None
+        if order.state not in ("paid", "done", "invoiced"):
+            return None
+        days = order.company_id.shop_crm_feedback_link_days
+        if days and order.date_order + timedelta(days=days) < fields.Datetime.now():
+            return None
+        return order
+
+    @api.model
+    def _public_order_answer(self, order, satisfaction, nps, comment):
+        """A rating of a POS order from its receipt: the order's page ticket is created (a complaint for
+        1-2, a suggestion for 3, praise for 4-5) or, when rated again, updated."""
+        ticket = self.sudo().search(
+            [("pos_order_id", "=", order.id), ("channel", "=", "public_page")], limit=1
+        )
+        if not ticket:
+            feedback_type = (
+                "complaint" if satisfaction <= 2 else "suggestion" if satisfaction == 3 else "praise"
+            )
+            ticket = self.sudo().create(
+                {
+                    "feedback_type": feedback_type,
+                    "channel": "public_page",
+                    "partner_id": order.partner_id.id,
+                    "pos_order_id": order.id,
+                    "company_id": order.company_id.id,
+                    "priority": "2" if feedback_type == "complaint" else "1",
+                    "user_id": (order.partner_id.user_id or order.user_id).id,
+                    "description": comment or self.env._("Rating from the receipt's feedback page."),
+                }
+            )
+        ticket._public_answer(satisfaction, nps, comment)
         return ticket
 
     def _public_answer(self, satisfaction, nps, comment):

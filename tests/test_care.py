@@ -178,6 +178,32 @@ class TestCare(ShopCrmCase):
                 {"name": "Bad", "calendar_type": "solar", "month": 2, "day": 30}
             )
 
+    def test_birthday_coupon_once(self):
+        program = self.env["loyalty.program"].create(
+            {
+                "name": "Birthday coupon",
+                "program_type": "coupons",
+                "trigger": "with_code",
+                "applies_on": "current",
+            }
+        )
+        rule = self.Rule.create(
+            {
+                "name": "Birthday coupon",
+                "trigger": "birthday",
+                "days_before": 0,
+                "create_activity": False,
+                "coupon_program_id": program.id,
+            }
+        )
+        logs = rule._give_care(date(2026, 11, 26))
+        coupons = self.env["loyalty.card"].search([("program_id", "=", program.id)])
+        self.assertEqual(coupons.partner_id, self.consenting | self.silent)
+        self.assertEqual(logs.coupon_id, coupons)
+        self.assertFalse(rule._give_care(date(2026, 11, 26)))
+        self.assertEqual(self.env["loyalty.card"].search_count([("program_id", "=", program.id)]), 2, "once")
+        self.assertFalse(self._care_activities(self.consenting), "no activity when the rule gives none")
+
     def test_rules_and_access(self):
         with self.assertRaises(ValidationError):
             self.Rule.create({"name": "Nothing", "trigger": "birthday", "create_activity": False})

@@ -146,6 +146,59 @@ class TestFeedbackPage(HttpCase):
         self.ticket.invalidate_recordset()
         self.assertEqual(self.url_open(self.url).status_code, 404, "links expire after 30 days")
 
+    def test_receipt_link_creates_one_ticket(self):
+        config = self.env["pos.config"].create({"name": "Counter"})
+        config.with_user(self.env.ref("base.user_admin")).open_ui()
+        session = config.current_session_id
+        product = self.env["product.product"].create({"name": "Lily", "list_price": 20, "taxes_id": []})
+        cash = config.payment_method_ids.filtered("is_cash_count")[:1]
+        order = self.env["pos.order"].create(
+            {
+                "session_id": session.id,
+                "partner_id": self.customer.id,
+                "lines": [
+                    (
+                        0,
+                        0,
+                        {
+                            "product_id": product.id,
+                            "qty": 1,
+                            "price_unit": 20,
+                            "price_subtotal": 20,
+                            "price_subtotal_incl": 20,
+                        },
+                    )
+                ],
+                "amount_total": 20,
+                "amount_tax": 0,
+                "amount_paid": 0,
+                "amount_return": 0,
+            }
+        )
+        self.env["pos.make.payment"].with_context(active_id=order.id).create(
+            {"amount": 20, "payment_method_id": cash.id}
+        ).check()
+        self.assertEqual(order.state, "paid")
+        order._ensure_access_token()
+        url = order.shop_crm_feedback_url.split("/", 3)[3]
+        page = self.url_open(f"/{url}")
+        self.assertEqual(page.status_code, 200)
+        for satisfaction in ("2", "1"):
+            answer = self.url_open(
+                f"/{url}", data={"csrf_token": self._csrf(page), "satisfaction": satisfaction, "nps": "3"}
+            )
+            self.assertEqual(answer.status_code, 200)
+        ticket = self.env["shop.crm.feedback"].search([("pos_order_id", "=", order.id)])
+        self.assertEqual(len(ticket), 1, "rating again updates the same ticket")
+        self.assertEqual(
+            (ticket.feedback_type, ticket.channel, ticket.partner_id),
+            ("complaint", "public_page", self.customer),
+        )
+        self.assertEqual(
+            (ticket.satisfaction, ticket.nps_category, ticket.nps_value), ("1", "detractor", -100)
+        )
+        self.assertEqual(self.url_open(f"/shop_crm/feedback/order/{order.id}/wrong").status_code, 404)
+
     def test_closed_ticket_link_refused(self):
         self.ticket.write({"resolution": "Refunded"})
         self.ticket.action_resolve()
