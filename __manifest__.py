@@ -8,7 +8,7 @@
     "author": "Shop CRM",
     "website": "https://github.com/shop-crm/shop_crm",
     "license": "LGPL-3",
-    "depends": ["contacts", "mail", "point_of_sale", "pos_loyalty", "sale_loyalty"],
+    "depends": ["contacts", "mail", "sms", "point_of_sale", "pos_loyalty", "sale_loyalty"],
     "external_dependencies": {"python": ["numpy", "scipy", "lunar_python"]},
     "data": [
         "security/shop_crm_groups.xml",

@@ -37,6 +37,12 @@ class ShopCrmCareRule(models.Model):
         domain=[("model", "=", "res.partner")],
         help="Sent only to customers who consented to email marketing.",
     )
+    sms_template_id = fields.Many2one(
+        "sms.template",
+        "SMS Greeting",
+        domain=[("model", "=", "res.partner")],
+        help="Sent only to customers who consented to SMS marketing and have a mobile number.",
+    )
     gift_points = fields.Float(help="Member points given once per customer, occasion and year.")
     coupon_program_id = fields.Many2one(
         "loyalty.program",
@@ -48,7 +54,14 @@ class ShopCrmCareRule(models.Model):
     log_ids = fields.One2many("shop.crm.care.log", "rule_id", "Care Given")
 
     @api.constrains(
-        "trigger", "festival_id", "days_before", "create_activity", "mail_template_id", "gift_points"
+        "trigger",
+        "festival_id",
+        "days_before",
+        "create_activity",
+        "mail_template_id",
+        "sms_template_id",
+        "gift_points",
+        "coupon_program_id",
     )
     def _check_rule(self):
         for rule in self:
@@ -62,12 +75,16 @@ class ShopCrmCareRule(models.Model):
                     )
                 )
             if not (
-                rule.create_activity or rule.mail_template_id or rule.gift_points or rule.coupon_program_id
+                rule.create_activity
+                or rule.mail_template_id
+                or rule.sms_template_id
+                or rule.gift_points
+                or rule.coupon_program_id
             ):
                 raise ValidationError(
                     self.env._(
                         "Care rule %(name)s: choose what to do "
-                        "(an activity, an email, gift points or a coupon).",
+                        "(an activity, an email, an SMS, gift points or a coupon).",
                         name=rule.name,
                     )
                 )
@@ -308,6 +325,14 @@ class ShopCrmCareRule(models.Model):
             if to_mail:
                 self.mail_template_id.sudo().send_mail_batch(to_mail.partner_id.ids)
                 to_mail.write({"mailed": True})
+        if self.sms_template_id:
+            consented = self.env["shop.crm.consent"].sudo()._consented_partners(partners, "sms")
+            to_text = logs.filtered(
+                lambda log: log.partner_id in consented and (log.partner_id.mobile or log.partner_id.phone)
+            )
+            if to_text:
+                to_text.partner_id.sudo()._message_sms_schedule_mass(template=self.sms_template_id.sudo())
+                to_text.write({"texted": True})
         if self.gift_points:
             self._care_points(logs)
         if self.coupon_program_id:
@@ -398,6 +423,7 @@ class ShopCrmCareLog(models.Model):
     label = fields.Char("Occasion")
     activity_id = fields.Many2one("mail.activity", ondelete="set null")
     mailed = fields.Boolean("Email Sent")
+    texted = fields.Boolean("SMS Sent")
     points = fields.Float("Gift Points")
     coupon_id = fields.Many2one("loyalty.card", ondelete="set null")
 

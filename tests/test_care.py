@@ -178,6 +178,25 @@ class TestCare(ShopCrmCase):
                 {"name": "Bad", "calendar_type": "solar", "month": 2, "day": 30}
             )
 
+    def test_sms_only_with_sms_consent(self):
+        self.consenting.mobile = "+86 138 0013 8000"
+        self.silent.mobile = "+86 139 0013 9000"
+        self.env["shop.crm.consent"].create({"partner_id": self.silent.id, "channel": "sms"})
+        rule = self.Rule.create(
+            {
+                "name": "Birthday SMS",
+                "trigger": "birthday",
+                "days_before": 0,
+                "create_activity": False,
+                "sms_template_id": self.env.ref("shop_crm.sms_template_care_greeting").id,
+            }
+        )
+        logs = rule._give_care(date(2026, 11, 26))
+        self.assertEqual(logs.filtered("texted").partner_id, self.silent, "SMS consent, not email consent")
+        sms = self.env["sms.sms"].search([("partner_id", "in", (self.consenting | self.silent).ids)])
+        self.assertEqual(sms.partner_id, self.silent)
+        self.assertIn("生日 B", sms.body)
+
     def test_birthday_coupon_once(self):
         program = self.env["loyalty.program"].create(
             {
