@@ -11,8 +11,8 @@ class PosOrder(models.Model):
     )
 
     def _compute_shop_crm_feedback_url(self):
-        base = self.get_base_url()
         for order in self:
+            base = order.get_base_url()
             token = order.sudo().access_token
             order.shop_crm_feedback_url = (
                 f"{base}/shop_crm/feedback/order/{order.id}/{token}" if token else False

@@ -138,8 +138,8 @@ class ShopCrmFeedback(models.Model):
                 ticket.nps_value = {"promoter": 100, "passive": 0, "detractor": -100}[category]
 
     def _compute_public_url(self):
-        base = self.get_base_url()
         for ticket in self:
+            base = ticket.get_base_url()
             token = ticket.sudo().access_token
             ticket.public_url = f"{base}/shop_crm/feedback/{ticket.id}/{token}" if token else False
 
