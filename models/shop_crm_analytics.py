@@ -88,8 +88,7 @@ class ShopCrmAnalytics(models.AbstractModel):
         cr.execute(SQL("DROP TABLE IF EXISTS %s", TMP))
         cr.execute(self._customer_values_query(company, as_of, settings))
         customers = cr.rowcount
-        cr.execute(SQL("CREATE UNIQUE INDEX ON %s (partner_id)", TMP))
-        cr.execute(SQL("ANALYZE %s", TMP))
+        cr.execute(SQL("ANALYZE %s", TMP))  # row counts for the joins below
         clv_result = self._lifetime_value(company, as_of)
         recorded = self._record_changes(company, as_of) if previous_run else 0
         activities = self._create_churn_activities(company, as_of)
@@ -418,58 +417,53 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
         new_values = SQL(
             """
             SELECT t.partner_id, %(stats)s,
-                   ROUND(c.clv::numeric, 2) AS clv_predicted_12m,
-                   ROUND(c.alive::numeric, 4) AS probability_alive,
+                   c.clv AS clv_predicted_12m, c.alive AS probability_alive,
                    CASE WHEN c.partner_id IS NOT NULL THEN %(method)s END::varchar AS clv_method
               FROM %(tmp)s t
-              LEFT JOIN unnest(%(ids)s::int[], %(clv)s::float8[], %(alive)s::float8[])
+              LEFT JOIN unnest(%(ids)s::int[], %(clv)s::numeric[], %(alive)s::numeric[])
                         AS c(partner_id, clv, alive) ON c.partner_id = t.partner_id
             """,
             stats=SQL(", ").join(SQL("t.%s", SQL.identifier(column)) for column in STATS_COLUMNS),
             method=clv_result["method"] or None,
             tmp=TMP,
+            # rounded here and sent as decimal text: no float8 -> numeric conversion per customer in SQL
             ids=_array_literal(clv_result["partner_ids"]),
-            clv=_array_literal(np.round(predicted, 4)) if predicted is not None else None,
-            alive=_array_literal(np.round(alive, 6)) if alive is not None else None,
+            clv=_array_literal(np.round(predicted, 2)) if predicted is not None else None,
+            alive=_array_literal(np.round(alive, 4)) if alive is not None else None,
         )
-        changed = 0
         cr.execute(SQL("SELECT 1 FROM %s WHERE company_id = %s LIMIT 1", VALUES, company.id))
-        if cr.rowcount:  # not the company's first run
-            cr.execute(
-                SQL(
-                    """
-                    UPDATE %(values)s v
-                       SET %(assignments)s
-                      FROM (%(new_values)s) n
-                     WHERE v.partner_id = n.partner_id AND v.company_id = %(company)s
-                       AND (%(old)s) IS DISTINCT FROM (%(new)s)
-                    """,
-                    values=VALUES,
-                    assignments=SQL(", ").join(SQL("%s = n.%s", column, column) for column in columns),
-                    new_values=new_values,
-                    company=company.id,
-                    old=SQL(", ").join(SQL("v.%s", column) for column in columns),
-                    new=SQL(", ").join(SQL("n.%s", column) for column in columns),
-                )
+        if not cr.rowcount:
+            # The company's first run: every row is new.
+            conflict = SQL()
+        else:
+            # Insert the new customers' rows, update the rows whose values changed, leave the others.
+            conflict = SQL(
+                """
+                ON CONFLICT (partner_id, company_id) DO UPDATE
+                   SET (%(columns)s) = (%(excluded)s)
+                 WHERE (%(old)s) IS DISTINCT FROM (%(excluded)s)
+                """,
+                columns=SQL(", ").join(columns),
+                excluded=SQL(", ").join(SQL("EXCLUDED.%s", column) for column in columns),
+                old=SQL(", ").join(SQL("v.%s", column) for column in columns),
             )
-            changed = cr.rowcount
         cr.execute(
             SQL(
                 """
-                INSERT INTO %(values)s (partner_id, company_id, %(columns)s)
+                INSERT INTO %(values)s AS v (partner_id, company_id, %(columns)s)
                 SELECT n.partner_id, %(company)s, %(new)s
                   FROM (%(new_values)s) n
-                 WHERE NOT EXISTS (SELECT 1 FROM %(values)s v
-                                    WHERE v.partner_id = n.partner_id AND v.company_id = %(company)s)
+                %(conflict)s
                 """,
                 values=VALUES,
                 columns=SQL(", ").join(columns),
                 company=company.id,
                 new=SQL(", ").join(SQL("n.%s", column) for column in columns),
                 new_values=new_values,
+                conflict=conflict,
             )
         )
-        return changed + cr.rowcount
+        return cr.rowcount
 
 
 def _array_literal(values):
