@@ -10,6 +10,7 @@ from . import (
     shop_crm_analytics,
     shop_crm_care_rule,
     shop_crm_consent,
+    shop_crm_customer_value,
     shop_crm_demo,
     shop_crm_feedback,
     shop_crm_festival,

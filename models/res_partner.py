@@ -1,21 +1,24 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
+from odoo.tools import SQL
+from odoo.tools.query import Query
 
 from ..lib import membership
+from .shop_crm_customer_value import CLASSES, CLV_METHODS, SEGMENTS, STAGES, VALUE_FIELDS
 
-CLASSES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
-SEGMENTS = [
-    ("important_value", "Important value customer"),
-    ("important_development", "Important development customer"),
-    ("important_keep", "Important keep customer"),
-    ("important_retain", "Important retain customer"),
-    ("general_value", "General value customer"),
-    ("general_development", "General development customer"),
-    ("general_keep", "General keep customer"),
-    ("general_retain", "General retain customer"),
-]
-STAGES = [("potential", "Potential"), ("new", "New"), ("returning", "Returning"), ("lost", "Lost")]
-CLV_METHODS = [("bgnbd_gamma_gamma", "BG/NBD + Gamma-Gamma model"), ("simple", "Simple estimate")]
+VALUE_TABLE = "shop_crm_customer_value"
+
+
+def _search_value(fname):
+    """The search method of the analytics field ``fname`` (Odoo calls it with the operator and value)."""
+
+    def search(partners, operator, value):
+        return partners._search_shop_crm_value(fname, operator, value)
+
+    search.__name__ = f"_search_{fname}"
+    return search
+
+
 GENDERS = [("female", "Female"), ("male", "Male"), ("other", "Other")]
 CONTACT_CHANNELS = [
     ("phone", "Phone"),
@@ -56,49 +59,85 @@ class ResPartner(models.Model):
         help="A customer of the shop: not a staff member (internal user) and not one of your companies.",
     )
 
-    # ---- customer analytics (written in bulk by shop.crm.analytics; see lib/rfm.py) ----
+    # ---- customer analytics of the current company (stored per company in shop.crm.customer.value,
+    # written in bulk by shop.crm.analytics; see lib/rfm.py). Not stored here, but searchable, sortable and
+    # groupable like stored fields: _field_to_sql joins the current company's row.
     shop_crm_currency_id = fields.Many2one(
         "res.currency", "Shop Currency", compute="_compute_shop_crm_currency_id"
     )
     rfm_recency_days = fields.Integer(
-        "Recency (days)", readonly=True, help="Days between the analysis date and the last purchase."
+        "Recency (days)",
+        compute="_compute_shop_crm_values",
+        search=_search_value("rfm_recency_days"),
+        help="Days between the analysis date and the last purchase.",
     )
-    rfm_frequency = fields.Integer("Frequency", readonly=True, help="Purchases in the RFM window.")
+    rfm_frequency = fields.Integer(
+        "Frequency",
+        compute="_compute_shop_crm_values",
+        search=_search_value("rfm_frequency"),
+        help="Purchases in the RFM window.",
+    )
     rfm_monetary = fields.Monetary(
         "Monetary",
         currency_field="shop_crm_currency_id",
-        readonly=True,
+        compute="_compute_shop_crm_values",
+        search=_search_value("rfm_monetary"),
         help="Purchases minus refunds in the RFM window.",
     )
-    rfm_r_score = fields.Integer("R Score", readonly=True, aggregator="avg")
-    rfm_f_score = fields.Integer("F Score", readonly=True, aggregator="avg")
-    rfm_m_score = fields.Integer("M Score", readonly=True, aggregator="avg")
-    # Not indexed (few distinct values; every index slows the nightly write of a million customers),
-    # except the warning flag behind the "Churn Warnings" list.
-    rfm_class = fields.Selection(CLASSES, "Value Class", readonly=True)
-    rfm_segment = fields.Selection(SEGMENTS, "RFM Segment", readonly=True)
-    lifecycle_stage = fields.Selection(STAGES, readonly=True)
-    churn_warning = fields.Boolean(readonly=True, index=True)
+    rfm_r_score = fields.Integer(
+        "R Score", compute="_compute_shop_crm_values", search=_search_value("rfm_r_score"), aggregator="avg"
+    )
+    rfm_f_score = fields.Integer(
+        "F Score", compute="_compute_shop_crm_values", search=_search_value("rfm_f_score"), aggregator="avg"
+    )
+    rfm_m_score = fields.Integer(
+        "M Score", compute="_compute_shop_crm_values", search=_search_value("rfm_m_score"), aggregator="avg"
+    )
+    rfm_class = fields.Selection(
+        CLASSES, "Value Class", compute="_compute_shop_crm_values", search=_search_value("rfm_class")
+    )
+    rfm_segment = fields.Selection(
+        SEGMENTS, "RFM Segment", compute="_compute_shop_crm_values", search=_search_value("rfm_segment")
+    )
+    lifecycle_stage = fields.Selection(
+        STAGES, compute="_compute_shop_crm_values", search=_search_value("lifecycle_stage")
+    )
+    churn_warning = fields.Boolean(compute="_compute_shop_crm_values", search=_search_value("churn_warning"))
     churn_typical_gap = fields.Float(
         "Usual Days Between Visits",
-        readonly=True,
         digits=(16, 1),
+        compute="_compute_shop_crm_values",
+        search=_search_value("churn_typical_gap"),
         help="Median gap between the customer's purchase days (shop-wide median for one-visit customers).",
     )
     churn_reason = fields.Char("Churn Warning Reason", compute="_compute_churn_reason")
     clv_historical = fields.Monetary(
-        "Historical Value", currency_field="shop_crm_currency_id", readonly=True, help="Net spend ever."
+        "Historical Value",
+        currency_field="shop_crm_currency_id",
+        compute="_compute_shop_crm_values",
+        search=_search_value("clv_historical"),
+        help="Net spend ever.",
     )
     clv_predicted_12m = fields.Monetary(
         "Predicted Value (12 months)",
         currency_field="shop_crm_currency_id",
-        readonly=True,
+        compute="_compute_shop_crm_values",
+        search=_search_value("clv_predicted_12m"),
         help="Expected spend in the next 12 months.",
     )
     probability_alive = fields.Float(
-        "Probability Still Active", readonly=True, digits=(16, 3), aggregator="avg"
+        "Probability Still Active",
+        digits=(16, 3),
+        compute="_compute_shop_crm_values",
+        search=_search_value("probability_alive"),
+        aggregator="avg",
     )
-    clv_method = fields.Selection(CLV_METHODS, "Lifetime Value Method", readonly=True)
+    clv_method = fields.Selection(
+        CLV_METHODS,
+        "Lifetime Value Method",
+        compute="_compute_shop_crm_values",
+        search=_search_value("clv_method"),
+    )
     rfm_explanation = fields.Text("Score Explanation", compute="_compute_rfm_explanation")
 
     @api.depends("partner_share")
@@ -117,12 +156,52 @@ class ResPartner(models.Model):
         companies = self.env["res.company"].sudo().with_context(active_test=False)
         return set(companies.search([("partner_id", "!=", False)]).partner_id.ids)
 
-    @api.depends("company_id")
+    @api.depends_context("company")
     def _compute_shop_crm_currency_id(self):
+        self.shop_crm_currency_id = self.env.company.currency_id  # the analytics are per company
+
+    @api.depends_context("company")
+    def _compute_shop_crm_values(self):
+        Value = self.env["shop.crm.customer.value"].sudo()
+        rows = Value.search_fetch(
+            [("partner_id", "in", self._origin.ids), ("company_id", "=", self.env.company.id)],
+            ["partner_id", *VALUE_FIELDS],
+        )
+        by_partner = {row.partner_id: row for row in rows}
         for partner in self:
-            partner.shop_crm_currency_id = (partner.company_id or self.env.company).currency_id
+            row = by_partner.get(partner._origin.id, Value)
+            for fname in VALUE_FIELDS:
+                partner[fname] = row[fname]
+
+    def _search_shop_crm_value(self, fname, operator, value):
+        """The customers whose value ``fname`` in the current company satisfies ``operator value``, with
+        the usual meaning of empty values (customers without values count as empty)."""
+        query = Query(self.env, self._table, self._table_sql)
+        query.add_where(self._condition_to_sql(self._table, fname, operator, value, query))
+        return [("id", "in", query)]
+
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        if fname not in VALUE_FIELDS:
+            return super()._field_to_sql(alias, fname, query, flush)
+        if query is None:
+            raise ValueError(f"Cannot convert {fname!r} to SQL without a query to join its table to")
+        value_alias = query.make_alias(alias, "shop_crm_value")
+        query.add_join(
+            "LEFT JOIN",
+            value_alias,
+            VALUE_TABLE,
+            SQL(
+                "%s = %s AND %s = %s",
+                SQL.identifier(value_alias, "partner_id"),
+                SQL.identifier(alias, "id"),
+                SQL.identifier(value_alias, "company_id"),
+                self.env.company.id,
+            ),
+        )
+        return SQL.identifier(value_alias, fname)
 
     @api.depends("churn_warning", "churn_typical_gap", "rfm_recency_days", "lifecycle_stage")
+    @api.depends_context("company")
     def _compute_churn_reason(self):
         for partner in self:
             if not partner.churn_warning:
@@ -139,6 +218,7 @@ class ResPartner(models.Model):
                 )
 
     @api.depends("rfm_r_score", "rfm_f_score", "rfm_m_score", "rfm_recency_days", "rfm_frequency")
+    @api.depends_context("company")
     def _compute_rfm_explanation(self):
         for partner in self:
             if not partner.lifecycle_stage or partner.lifecycle_stage == "potential":
@@ -479,3 +559,8 @@ class ResPartner(models.Model):
         action["context"] = {"default_referred_by_id": self.id}
         action["name"] = self.env._("Referrals")
         return action
+
+    def unlink(self):
+        # The customers' analytics values go with them (no foreign key, see shop.crm.customer.value).
+        self.env["shop.crm.customer.value"].sudo().search([("partner_id", "in", self.ids)]).unlink()
+        return super().unlink()

@@ -4,7 +4,8 @@ Everything is computed per company in set-based SQL: one statement of aggregates
 fills a temporary table with every customer's values; the lifetime-value models are fitted on the
 customers' (frequency, recency, age) profiles with numpy/scipy (``lib/clv.py``); then the changes are
 recorded (``shop.crm.segment.change``), new churn warnings get one follow-up activity, and only the
-customers whose values changed are written. The definitions are in ``lib/rfm.py``.
+customers whose values changed are written, into ``shop.crm.customer.value`` (one narrow row per
+customer and company). The definitions are in ``lib/rfm.py``.
 
 From a shell: ``env["shop.crm.analytics"].run(as_of=date(2026, 11, 1))``.
 """
@@ -21,33 +22,20 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..lib import clv, rfm
+from .shop_crm_customer_value import VALUE_FIELDS
 
 _logger = logging.getLogger(__name__)
 
 TMP = SQL.identifier("shop_crm_analytics_tmp")
-CLV_TMP = SQL.identifier("shop_crm_analytics_clv")
-# Written from the lifetime-value predictions (CLV_TMP) rather than from TMP.
+VALUES = SQL.identifier("shop_crm_customer_value")
+# Computed by the lifetime-value models ...
 CLV_COLUMNS = ("clv_predicted_12m", "probability_alive", "clv_method")
-# Columns written back to res_partner, in the temporary table under the same names.
-PARTNER_COLUMNS = (
-    "rfm_recency_days",
-    "rfm_frequency",
-    "rfm_monetary",
-    "rfm_r_score",
-    "rfm_f_score",
-    "rfm_m_score",
-    "rfm_class",
-    "rfm_segment",
-    "lifecycle_stage",
-    "churn_warning",
-    "churn_typical_gap",
-    "clv_historical",
-    "clv_predicted_12m",
-    "probability_alive",
-    "clv_method",
-)
+# ... and by the statement of aggregates (in TMP under the same names).
+STATS_COLUMNS = tuple(column for column in VALUE_FIELDS if column not in CLV_COLUMNS)
 TRACKED = ("rfm_class", "rfm_segment", "lifecycle_stage")
 CLV_HORIZON_MONTHS = 12
+# Sorting a chain's orders in memory rather than on disk (each of the 2 parallel workers and the leader
+# may use this much for its share), for the run's transaction only.
 WORK_MEM = "256MB"
 DAYS_PER_WEEK = 7.0
 
@@ -82,8 +70,13 @@ class ShopCrmAnalytics(models.AbstractModel):
         previous_run = company.shop_crm_analytics_date
         self.env.flush_all()
         cr = self.env.cr
-        orders = self._orders_fingerprint(company)  # the run changes no order: read once
-        transaction, _sep, inputs = self._fingerprint(company, as_of, settings, orders).partition(":")
+        # No JIT compilation (it costs seconds on these statements and saves nothing), for this
+        # transaction only.
+        cr.execute(SQL("SET LOCAL jit = off"))
+        # The run changes no order and no customer (only shop_crm_customer_value, activities and the
+        # history): the inputs read now are the inputs of the result.
+        fingerprint = self._fingerprint(company, as_of, settings)
+        transaction, _sep, inputs = fingerprint.partition(":")
         last_transaction, _sep, last_inputs = (company.shop_crm_analytics_fingerprint or "").partition(":")
         if inputs == last_inputs and transaction != last_transaction:
             # Same date and settings, no order or customer created or changed since the last run, which
@@ -91,29 +84,26 @@ class ShopCrmAnalytics(models.AbstractModel):
             return {"company": company.id, "as_of": as_of, "customers": 0, "changed": 0, "segment_changes": 0,
                     "churn_activities": 0, "clv_method": company.shop_crm_clv_method, "unchanged": True,
                     "seconds": round(time.monotonic() - started, 3)}  # fmt: skip
-        # Sorting and hashing a chain's orders in memory instead of on disk; no JIT compilation (it costs
-        # seconds on these statements and saves nothing); for this transaction only.
         cr.execute(SQL("SET LOCAL work_mem = %s", WORK_MEM))
-        cr.execute(SQL("SET LOCAL jit = off"))
-        cr.execute(SQL("DROP TABLE IF EXISTS %s, %s", TMP, CLV_TMP))
+        cr.execute(SQL("DROP TABLE IF EXISTS %s", TMP))
         cr.execute(self._customer_values_query(company, as_of, settings))
         customers = cr.rowcount
-        cr.execute(SQL("CREATE UNIQUE INDEX ON %s (partner_id)", TMP))
+        cr.execute(SQL("ANALYZE %s", TMP))  # row counts for the joins below
         clv_result = self._lifetime_value(company, as_of)
         recorded = self._record_changes(company, as_of) if previous_run else 0
         activities = self._create_churn_activities(company, as_of)
-        changed = self._write_back()
-        cr.execute(SQL("DROP TABLE %s, %s", TMP, CLV_TMP))
+        changed = self._write_back(company, clv_result)
+        cr.execute(SQL("DROP TABLE %s", TMP))
         company.write(
             {
                 "shop_crm_analytics_date": as_of,
                 "shop_crm_clv_method": clv_result["method"],
                 "shop_crm_clv_summary": clv_result["summary"],
+                "shop_crm_analytics_fingerprint": fingerprint,
             }
         )
-        self.env.flush_all()
-        company.shop_crm_analytics_fingerprint = self._fingerprint(company, as_of, settings, orders)
-        self.env["res.partner"].invalidate_model(list(PARTNER_COLUMNS))
+        self.env["shop.crm.customer.value"].invalidate_model()
+        self.env["res.partner"].invalidate_model([*VALUE_FIELDS, "churn_reason", "rfm_explanation"])
         summary = {
             "company": company.id,
             "as_of": as_of,
@@ -127,40 +117,29 @@ class ShopCrmAnalytics(models.AbstractModel):
         _logger.info("Shop CRM analytics: %s", summary)
         return summary
 
-    def _orders_fingerprint(self, company):
-        """The company's orders as rows: their count and the newest transaction id that wrote one
-        (``xmin``: any committed insert or update raises it, unlike write_date, which is the start of a
-        possibly long transaction)."""
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT (SELECT COUNT(*) || '/' || COALESCE(MAX(xmin::text::bigint), 0)
-                          FROM pos_order WHERE company_id = %(company)s),
-                       (SELECT COUNT(*) || '/' || COALESCE(MAX(xmin::text::bigint), 0)
-                          FROM sale_order WHERE company_id = %(company)s)
-                """,
-                company=company.id,
-            )
-        )
-        return "|".join(self.env.cr.fetchone())
-
-    def _fingerprint(self, company, as_of, settings, orders):
-        """What the result depends on: the date, the settings, the orders (see _orders_fingerprint) and
-        the customers (likewise, count and newest xmin). It starts with the current transaction id, so a
-        run never trusts a fingerprint of its own transaction (whose later writes carry the same xmin).
-        Taken after the write-back, which changes customers."""
+    def _fingerprint(self, company, as_of, settings):
+        """What the result depends on: the date, the settings, the company's orders and the customers,
+        these as their row count and the newest transaction id that wrote one of them (``xmin``: any
+        committed insert or update raises it, unlike write_date, which is the start of a possibly long
+        transaction). It starts with the current transaction id, so a run never trusts a fingerprint of
+        its own transaction (whose later writes would carry the same xmin)."""
         self.env.cr.execute(
             SQL(
                 """
                 SELECT txid_current()::text,
+                       (SELECT COUNT(*) || '/' || COALESCE(MAX(xmin::text::bigint), 0)
+                          FROM pos_order WHERE company_id = %(company)s),
+                       (SELECT COUNT(*) || '/' || COALESCE(MAX(xmin::text::bigint), 0)
+                          FROM sale_order WHERE company_id = %(company)s),
                        (SELECT COUNT(*) || '/' || COALESCE(MAX(xmin::text::bigint), 0) FROM res_partner)
-                """
+                """,
+                company=company.id,
             )
         )
-        transaction, customers = self.env.cr.fetchone()
+        transaction, *rows = self.env.cr.fetchone()
         inputs = "|".join(
             [str(as_of), repr(settings), str(company.shop_crm_clv_min_customers),
-             str(company.shop_crm_clv_min_repeat), orders, customers]
+             str(company.shop_crm_clv_min_repeat), *rows]
         )  # fmt: skip
         return f"{transaction}:{inputs}"
 
@@ -180,92 +159,90 @@ class ShopCrmAnalytics(models.AbstractModel):
             )  # fmt: skip
             for (r_high, f_high, m_high), code in rfm.SEGMENTS.items()
         )
+        # Amounts in the company currency; numeric -> float8 once per order (the conversion goes through
+        # text: doing it twice per order, for the rate too, costs seconds on a chain).
+        amount = SQL(
+            "CASE WHEN o.currency_rate IS NULL OR o.currency_rate IN (0, 1) THEN o.amount_total::float8 "
+            "ELSE (o.amount_total / o.currency_rate)::float8 END"
+        )
         return SQL(
             """
 CREATE TEMP TABLE %(tmp)s AS
 WITH orders AS (
-    SELECT o.partner_id, o.date_order::date AS day,
-           o.amount_total::float8 / COALESCE(NULLIF(o.currency_rate, 0), 1)::float8 AS amount
+    SELECT o.partner_id, o.date_order::date AS day, %(amount)s AS amount
       FROM pos_order o
      WHERE o.company_id = %(company)s AND o.partner_id IS NOT NULL
        AND o.state IN ('paid', 'done', 'invoiced') AND o.date_order < %(day_after)s
     UNION ALL
-    SELECT o.partner_id, o.date_order::date,
-           o.amount_total::float8 / COALESCE(NULLIF(o.currency_rate, 0), 1)::float8
+    SELECT o.partner_id, o.date_order::date, %(amount)s
       FROM sale_order o
      WHERE o.company_id = %(company)s AND o.state = 'sale' AND o.date_order < %(day_after)s
 ),
-days AS (  -- one row per customer and day with orders
-    SELECT partner_id, day,
-           COUNT(*) FILTER (WHERE amount > 0) AS purchases,
-           COALESCE(SUM(amount) FILTER (WHERE amount > 0), 0) AS purchase_amount,
-           SUM(amount) AS net_amount
+marked AS (  -- each order with the customer's last purchase day and first purchase day before it
+    -- One sort of the orders by customer and day serves this window and the grouping below.
+    SELECT partner_id, day, amount,
+           MAX(day) FILTER (WHERE amount > 0) OVER earlier AS previous_day,
+           MIN(day) FILTER (WHERE amount > 0) OVER earlier AS first_day_before
       FROM orders
-     GROUP BY partner_id, day
-),
-gaps AS (  -- days since the customer's previous purchase day, on purchase days
-    SELECT days.*,
-           CASE WHEN purchases > 0
-                THEN day - LAG(day) OVER (PARTITION BY partner_id, purchases > 0 ORDER BY day) END AS gap
-      FROM days
+    WINDOW earlier AS (PARTITION BY partner_id ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ),
 per_customer AS (
+    -- A purchase on a later day than the customer's previous purchase starts a new purchase day: its
+    -- distance to the previous purchase day is one of the gaps between consecutive purchase days.
     SELECT partner_id,
-           MIN(day) FILTER (WHERE purchases > 0) AS first_day,
-           MAX(day) FILTER (WHERE purchases > 0) AS last_day,
-           COUNT(*) FILTER (WHERE purchases > 0) AS purchase_days,
-           COALESCE(SUM(purchases) FILTER (WHERE day >= %(window_start)s), 0) AS frequency,
+           MIN(day) FILTER (WHERE amount > 0) AS first_day,
+           MAX(day) FILTER (WHERE amount > 0) AS last_day,
+           COUNT(*) FILTER (WHERE amount > 0 AND (previous_day IS NULL OR day > previous_day))
+               AS purchase_days,
+           COUNT(*) FILTER (WHERE amount > 0 AND day >= %(window_start)s) AS frequency,
            -- per-order arithmetic in float8 (fast), each customer's sums rounded to cents (exact ties)
-           ROUND(COALESCE(SUM(net_amount) FILTER (WHERE day >= %(window_start)s), 0)::numeric, 2) AS monetary,
-           ROUND(SUM(net_amount)::numeric, 2) AS net_spend,
-           PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY gap) AS median_gap,
-           ROUND(COALESCE(SUM(purchase_amount) FILTER (WHERE gap IS NOT NULL), 0)::numeric, 2)
+           ROUND(COALESCE(SUM(amount) FILTER (WHERE day >= %(window_start)s), 0)::numeric, 2) AS monetary,
+           ROUND(SUM(amount)::numeric, 2) AS net_spend,
+           PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY day - previous_day)
+               FILTER (WHERE amount > 0 AND day > previous_day) AS median_gap,
+           -- spent on the purchase days after the first one
+           ROUND(COALESCE(SUM(amount) FILTER (WHERE amount > 0 AND day > first_day_before), 0)::numeric, 2)
                AS repeat_amount
-      FROM gaps
+      FROM marked
      GROUP BY partner_id
 ),
-universe AS (  -- the company's customers, with or without purchases
-    SELECT p.id AS partner_id
-      FROM res_partner p
-     WHERE p.active AND p.partner_share AND (p.company_id = %(company)s OR p.company_id IS NULL)
-       AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = p.id)
-     UNION
-    SELECT partner_id FROM per_customer
-),
-scored AS (
-    SELECT u.partner_id, c.first_day, c.last_day,
-           COALESCE(c.purchase_days, 0) AS purchase_days,
-           COALESCE(c.frequency, 0) AS frequency,
-           COALESCE(c.monetary, 0) AS monetary,
-           COALESCE(c.net_spend, 0) AS net_spend,
-           c.median_gap, COALESCE(c.repeat_amount, 0) AS repeat_amount,
-           %(as_of)s - c.last_day AS recency_days,
-           CASE WHEN c.frequency > 0 THEN CEIL(5 * CUME_DIST() OVER (
-                PARTITION BY c.frequency > 0 ORDER BY -(%(as_of)s - c.last_day)))::int ELSE 0 END AS r_score,
-           CASE WHEN c.frequency > 0 THEN CEIL(5 * CUME_DIST() OVER (
-                PARTITION BY c.frequency > 0 ORDER BY c.frequency))::int ELSE 0 END AS f_score,
-           CASE WHEN c.frequency > 0 THEN CEIL(5 * CUME_DIST() OVER (
-                PARTITION BY c.frequency > 0 ORDER BY c.monetary))::int ELSE 0 END AS m_score
-      FROM universe u
-      LEFT JOIN per_customer c USING (partner_id)
+scores AS (  -- among the customers with a purchase in the window; most recent = latest last day
+    SELECT partner_id,
+           CEIL(5 * CUME_DIST() OVER (ORDER BY last_day))::int AS r_score,
+           CEIL(5 * CUME_DIST() OVER (ORDER BY frequency))::int AS f_score,
+           CEIL(5 * CUME_DIST() OVER (ORDER BY monetary))::int AS m_score
+      FROM per_customer
+     WHERE frequency > 0
 ),
 shop AS (
     SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY median_gap) AS median_gap
       FROM per_customer WHERE purchase_days >= 2
 ),
 staged AS (
-    SELECT scored.*,
-           CASE WHEN first_day IS NULL THEN 'potential'
-                WHEN %(as_of)s - first_day <= %(new_days)s THEN 'new'
-                WHEN recency_days > %(lost_days)s THEN 'lost'
+    SELECT c.partner_id, c.first_day, c.last_day, c.purchase_days, c.frequency, c.monetary, c.net_spend,
+           c.repeat_amount, %(as_of)s - c.last_day AS recency_days,
+           COALESCE(s.r_score, 0) AS r_score, COALESCE(s.f_score, 0) AS f_score,
+           COALESCE(s.m_score, 0) AS m_score,
+           CASE WHEN c.first_day IS NULL THEN 'potential'
+                WHEN %(as_of)s - c.first_day <= %(new_days)s THEN 'new'
+                WHEN %(as_of)s - c.last_day > %(lost_days)s THEN 'lost'
                 ELSE 'returning' END AS lifecycle_stage,
-           CASE WHEN purchase_days >= 2 THEN scored.median_gap ELSE shop.median_gap END AS typical_gap
-      FROM scored CROSS JOIN shop
+           CASE WHEN c.purchase_days >= 2 THEN c.median_gap ELSE shop.median_gap END AS typical_gap
+      FROM per_customer c
+      LEFT JOIN scores s USING (partner_id)
+     CROSS JOIN shop
+     UNION ALL
+    -- the company's customers who never bought
+    SELECT p.id, NULL, NULL, 0, 0, 0, 0, 0, NULL, 0, 0, 0, 'potential', NULL
+      FROM res_partner p
+     WHERE p.active AND p.partner_share AND (p.company_id = %(company)s OR p.company_id IS NULL)
+       AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = p.id)
+       AND NOT EXISTS (SELECT 1 FROM per_customer c WHERE c.partner_id = p.id)
 )
 SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
        recency_days AS rfm_recency_days,
        frequency::int AS rfm_frequency,
-       ROUND(monetary, 2) AS rfm_monetary,
+       monetary AS rfm_monetary,
        r_score AS rfm_r_score, f_score AS rfm_f_score, m_score AS rfm_m_score,
        CASE WHEN first_day IS NULL THEN NULL
             WHEN r_score + f_score + m_score >= %(class_a)s THEN 'A'
@@ -277,9 +254,10 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
        (first_day IS NOT NULL AND lifecycle_stage <> 'lost'
         AND recency_days > GREATEST(%(gap_factor)s * typical_gap, %(min_days)s)) AS churn_warning,
        CASE WHEN first_day IS NULL THEN NULL ELSE ROUND(typical_gap::numeric, 1) END AS churn_typical_gap,
-       ROUND(net_spend, 2) AS clv_historical
+       net_spend AS clv_historical
   FROM staged
             """,
+            amount=amount,
             tmp=TMP,
             company=company.id,
             day_after=as_of + timedelta(days=1),
@@ -296,18 +274,24 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
         )
 
     def _lifetime_value(self, company, as_of):
-        """Fit BG/NBD + Gamma-Gamma (time in weeks) on the customers' profiles and store the predictions."""
+        """Fit BG/NBD + Gamma-Gamma (time in weeks) on the customers' profiles and predict.
+
+        Returns the method, its summary and the predictions per customer (``partner_ids``, ``clv``,
+        ``alive``: numpy arrays, ``alive`` None for the simple estimate)."""
         cr = self.env.cr
+        # Each profile column comes as one string of binary numbers (int4send/float8send, big-endian):
+        # read straight into numpy, no Python object per customer. The aggregates of one query level see
+        # the rows in the same order: the columns stay aligned.
         cr.execute(
             SQL(
                 """
-                -- the aggregates of one query level see the rows in the same order: arrays stay aligned
-                SELECT array_agg(partner_id),
-                       array_agg(purchase_days - 1),
-                       array_agg(last_day - first_day),
-                       array_agg(%(as_of)s - first_day),
-                       array_agg(CASE WHEN purchase_days > 1
-                                      THEN repeat_amount / (purchase_days - 1) ELSE 0 END)
+                SELECT string_agg(int4send(partner_id), ''::bytea),
+                       string_agg(int4send(purchase_days::int - 1), ''::bytea),
+                       string_agg(int4send(last_day - first_day), ''::bytea),
+                       string_agg(int4send(%(as_of)s - first_day), ''::bytea),
+                       string_agg(float8send(CASE WHEN purchase_days > 1
+                                                  THEN repeat_amount / (purchase_days - 1) ELSE 0 END),
+                                  ''::bytea)
                   FROM %(tmp)s
                  WHERE first_day IS NOT NULL
                 """,
@@ -315,39 +299,22 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
                 tmp=TMP,
             )
         )
-        partner_ids, repeat, recency, age, spend = cr.fetchone()
-        if not partner_ids:
-            cr.execute(SQL("CREATE TEMP TABLE %s (partner_id int, clv_predicted_12m numeric, "
-                           "probability_alive float8, clv_method varchar)", CLV_TMP))  # fmt: skip
-            return {"method": False, "summary": self.env._("No purchases yet.")}
-        frequency = np.asarray(repeat, dtype=float)
-        spend = np.asarray([float(value) for value in spend], dtype=float)
+        partner_ids, repeat, recency, age, spend = (
+            np.frombuffer(column, dtype=dtype) if column is not None else np.zeros(0)
+            for column, dtype in zip(cr.fetchone(), (">i4", ">i4", ">i4", ">i4", ">f8"), strict=True)
+        )
+        if not len(partner_ids):
+            return {"method": False, "summary": self.env._("No purchases yet."), "partner_ids": partner_ids}
+        frequency = repeat.astype(float)
+        spend = spend.astype(float)
         result = clv.fit_or_fallback(
             frequency,
-            np.asarray(recency, dtype=float) / DAYS_PER_WEEK,
-            np.asarray(age, dtype=float) / DAYS_PER_WEEK,
+            recency.astype(float) / DAYS_PER_WEEK,
+            age.astype(float) / DAYS_PER_WEEK,
             np.where(frequency > 0, spend, 0.0),
             horizon=CLV_HORIZON_MONTHS * clv.WEEKS_PER_MONTH,
             min_customers=company.shop_crm_clv_min_customers,
             min_repeat_buyers=company.shop_crm_clv_min_repeat,
-        )
-        alive = result.probability_alive
-        cr.execute(
-            SQL(
-                """
-                CREATE TEMP TABLE %(clv_tmp)s AS
-                SELECT v.partner_id, ROUND(v.clv::numeric, 2) AS clv_predicted_12m,
-                       ROUND(v.alive::numeric, 4)::float8 AS probability_alive,
-                       %(method)s::varchar AS clv_method
-                  FROM unnest(%(ids)s::int[], %(clv)s::float8[], %(alive)s::float8[])
-                       AS v(partner_id, clv, alive)
-                """,
-                clv_tmp=CLV_TMP,
-                method=result.method,
-                ids="{" + ",".join(map(str, partner_ids)) + "}",
-                clv=_array_literal(np.round(result.clv, 4)),
-                alive=_array_literal(np.round(alive, 6)) if alive is not None else None,
-            )
         )
         if result.method == clv.METHOD_MODEL:
             bg, gg = result.bgnbd, result.gamma_gamma
@@ -361,35 +328,42 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
             summary = self.env._(
                 "Simple estimate (purchase rate × average spend), because: %(reason)s", reason=result.reason
             )
-        return {"method": result.method, "summary": summary}
+        return {
+            "method": result.method,
+            "summary": summary,
+            "partner_ids": partner_ids,
+            "clv": result.clv,
+            "alive": result.probability_alive,
+        }
 
     def _record_changes(self, company, as_of):
         """Keep every change of class, segment or stage in shop.crm.segment.change."""
         cr = self.env.cr
-        recorded = 0
-        for column in TRACKED:
-            cr.execute(
-                SQL(
-                    """
-                    INSERT INTO shop_crm_segment_change
-                           (partner_id, company_id, date, what, old_value, new_value,
-                            create_uid, create_date, write_uid, write_date)
-                    SELECT t.partner_id, %(company)s, %(as_of)s, %(what)s, p.%(column)s, t.%(column)s,
-                           %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
-                      FROM %(tmp)s t
-                      JOIN res_partner p ON p.id = t.partner_id
-                     WHERE p.%(column)s IS DISTINCT FROM t.%(column)s
-                    """,
-                    company=company.id,
-                    as_of=as_of,
-                    what=column,
-                    column=SQL.identifier(column),
-                    uid=self.env.uid,
-                    tmp=TMP,
-                )
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO shop_crm_segment_change
+                       (partner_id, company_id, date, what, old_value, new_value,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT t.partner_id, %(company)s, %(as_of)s, c.what, c.old_value, c.new_value,
+                       %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+                  FROM %(tmp)s t
+                  LEFT JOIN %(values)s v ON v.partner_id = t.partner_id AND v.company_id = %(company)s
+                 CROSS JOIN LATERAL (VALUES %(tracked)s) AS c(what, old_value, new_value)
+                 WHERE c.old_value IS DISTINCT FROM c.new_value
+                """,
+                company=company.id,
+                as_of=as_of,
+                tracked=SQL(", ").join(
+                    SQL("(%s, v.%s, t.%s)", column, SQL.identifier(column), SQL.identifier(column))
+                    for column in TRACKED
+                ),
+                uid=self.env.uid,
+                tmp=TMP,
+                values=VALUES,
             )
-            recorded += cr.rowcount
-        return recorded
+        )
+        return cr.rowcount
 
     def _create_churn_activities(self, company, as_of):
         """One follow-up activity for the staff member of each customer whose churn warning is new."""
@@ -410,10 +384,12 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
                   FROM %(tmp)s t
                   JOIN res_partner p ON p.id = t.partner_id
                   JOIN res_users u ON u.id = p.user_id AND u.active
-                 WHERE t.churn_warning AND p.churn_warning IS NOT TRUE
-                   AND NOT EXISTS (SELECT 1 FROM mail_activity a
-                                    WHERE a.res_model = 'res.partner' AND a.res_id = t.partner_id
-                                      AND a.activity_type_id = %(type)s AND a.active)
+                  LEFT JOIN %(values)s v ON v.partner_id = t.partner_id AND v.company_id = %(company)s
+                 WHERE t.churn_warning AND v.churn_warning IS NOT TRUE
+                   -- one hashed list of the open warning activities (res_id is never NULL)
+                   AND t.partner_id NOT IN (SELECT a.res_id FROM mail_activity a
+                                             WHERE a.res_model = 'res.partner'
+                                               AND a.activity_type_id = %(type)s AND a.active)
                 """,
                 model_id=self.env["ir.model"]._get_id("res.partner"),
                 type=activity_type.id,
@@ -421,6 +397,8 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
                 deadline=as_of + timedelta(days=activity_type.delay_count or 0),
                 uid=self.env.uid,
                 tmp=TMP,
+                values=VALUES,
+                company=company.id,
             )
         )
         created = cr.rowcount
@@ -429,34 +407,68 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
             self.env["res.partner"].invalidate_model(["activity_ids"])
         return created
 
-    def _write_back(self):
-        """Write the new values on the customers whose values changed; return how many."""
-        columns = [SQL.identifier(column) for column in PARTNER_COLUMNS]
-        new = [SQL("c.%s" if name in CLV_COLUMNS else "t.%s", column) for name, column in zip(
-            PARTNER_COLUMNS, columns, strict=True)]  # fmt: skip
-        self.env.cr.execute(
+    def _write_back(self, company, clv_result):
+        """Write the new values of the customers whose values changed (update their row of the company,
+        or insert it); return how many."""
+        cr = self.env.cr
+        columns = [SQL.identifier(column) for column in VALUE_FIELDS]
+        predicted = clv_result.get("clv")
+        alive = clv_result.get("alive")
+        new_values = SQL(
+            """
+            SELECT t.partner_id, %(stats)s,
+                   c.clv AS clv_predicted_12m, c.alive AS probability_alive,
+                   CASE WHEN c.partner_id IS NOT NULL THEN %(method)s END::varchar AS clv_method
+              FROM %(tmp)s t
+              LEFT JOIN unnest(%(ids)s::int[], %(clv)s::numeric[], %(alive)s::numeric[])
+                        AS c(partner_id, clv, alive) ON c.partner_id = t.partner_id
+            """,
+            stats=SQL(", ").join(SQL("t.%s", SQL.identifier(column)) for column in STATS_COLUMNS),
+            method=clv_result["method"] or None,
+            tmp=TMP,
+            # rounded here and sent as decimal text: no float8 -> numeric conversion per customer in SQL
+            ids=_array_literal(clv_result["partner_ids"]),
+            clv=_array_literal(np.round(predicted, 2)) if predicted is not None else None,
+            alive=_array_literal(np.round(alive, 4)) if alive is not None else None,
+        )
+        cr.execute(SQL("SELECT 1 FROM %s WHERE company_id = %s LIMIT 1", VALUES, company.id))
+        if not cr.rowcount:
+            # The company's first run: every row is new.
+            conflict = SQL()
+        else:
+            # Insert the new customers' rows, update the rows whose values changed, leave the others.
+            conflict = SQL(
+                """
+                ON CONFLICT (partner_id, company_id) DO UPDATE
+                   SET (%(columns)s) = (%(excluded)s)
+                 WHERE (%(old)s) IS DISTINCT FROM (%(excluded)s)
+                """,
+                columns=SQL(", ").join(columns),
+                excluded=SQL(", ").join(SQL("EXCLUDED.%s", column) for column in columns),
+                old=SQL(", ").join(SQL("v.%s", column) for column in columns),
+            )
+        cr.execute(
             SQL(
                 """
-                UPDATE res_partner p
-                   SET %(assignments)s, write_date = NOW() AT TIME ZONE 'UTC', write_uid = %(uid)s
-                  FROM %(tmp)s t
-                  LEFT JOIN %(clv_tmp)s c ON c.partner_id = t.partner_id
-                 WHERE p.id = t.partner_id
-                   AND (%(old)s) IS DISTINCT FROM (%(new)s)
+                INSERT INTO %(values)s AS v (partner_id, company_id, %(columns)s)
+                SELECT n.partner_id, %(company)s, %(new)s
+                  FROM (%(new_values)s) n
+                %(conflict)s
                 """,
-                assignments=SQL(", ").join(
-                    SQL("%s = %s", column, value) for column, value in zip(columns, new, strict=True)
-                ),  # fmt: skip
-                uid=self.env.uid,
-                tmp=TMP,
-                clv_tmp=CLV_TMP,
-                old=SQL(", ").join(SQL("p.%s", column) for column in columns),
-                new=SQL(", ").join(new),
+                values=VALUES,
+                columns=SQL(", ").join(columns),
+                company=company.id,
+                new=SQL(", ").join(SQL("n.%s", column) for column in columns),
+                new_values=new_values,
+                conflict=conflict,
             )
         )
-        return self.env.cr.rowcount
+        return cr.rowcount
 
 
 def _array_literal(values):
-    """A PostgreSQL array literal ('{1,2,3}') for a sequence of numbers: fast to send and to parse."""
-    return "{" + ",".join("NULL" if v is None or math.isnan(v) else repr(float(v)) for v in values) + "}"
+    """A PostgreSQL array literal ('{1,2,3}') for a numpy array of numbers: fast to send and to parse."""
+    items = values.tolist()
+    if values.dtype.kind == "f" and np.isnan(values).any():
+        return "{" + ",".join("NULL" if math.isnan(item) else repr(item) for item in items) + "}"
+    return "{" + ",".join(map(repr, items)) + "}"

@@ -34,25 +34,29 @@ class AnalyticsCase(ShopCrmCase):
         )
 
     @classmethod
-    def _orders(cls, rows):
+    def _orders(cls, rows, company=None):
         """Confirmed sales orders for ``(partner, day, amount)`` rows; a negative amount is a refund."""
-        orders = cls.env["sale.order"].create(
-            [
-                {
-                    "partner_id": partner.id,
-                    "order_line": [
-                        Command.create(
-                            {
-                                "product_id": cls.product.id,
-                                "product_uom_qty": 1 if amount > 0 else -1,
-                                "price_unit": abs(amount),
-                                "tax_id": [Command.clear()],
-                            }
-                        )
-                    ],
-                }
-                for partner, _day, amount in rows
-            ]
+        orders = (
+            cls.env["sale.order"]
+            .with_company(company or cls.company)
+            .create(
+                [
+                    {
+                        "partner_id": partner.id,
+                        "order_line": [
+                            Command.create(
+                                {
+                                    "product_id": cls.product.id,
+                                    "product_uom_qty": 1 if amount > 0 else -1,
+                                    "price_unit": abs(amount),
+                                    "tax_id": [Command.clear()],
+                                }
+                            )
+                        ],
+                    }
+                    for partner, _day, amount in rows
+                ]
+            )
         )
         orders.action_confirm()
         for order, (_partner, day, _amount) in zip(orders, rows, strict=True):
@@ -210,6 +214,54 @@ class TestAnalyticsDefinitions(AnalyticsCase):
         self.assertGreater(self.c["frequent"].clv_predicted_12m, 0)
         self.assertFalse(self.c["potential"].clv_predicted_12m)
 
+    def test_filters_group_bys_and_order_on_customers(self):
+        """The values are filtered, grouped, summed and sorted on res.partner like stored fields."""
+        Partner = self.env["res.partner"].with_user(self.staff)
+        c = self.c
+        unknown = Partner.create({"name": "Not analysed yet"})  # no values: counts as empty
+        ids = [partner.id for partner in c.values()] + [unknown.id]
+        in_shop = [("id", "in", ids)]
+
+        def found(domain):
+            return Partner.search([*in_shop, *domain])
+
+        def having(predicate):
+            return Partner.browse(ids).filtered(predicate)
+
+        self.assertIn(c["frequent"], found([("rfm_class", "=", "A")]))
+        for klass in ("A", "B", "C", "D"):
+            self.assertEqual(found([("rfm_class", "=", klass)]), having(lambda p, k=klass: p.rfm_class == k))
+        self.assertEqual(found([("rfm_class", "=", False)]), c["future"] | c["potential"] | unknown)
+        self.assertEqual(found([("rfm_class", "!=", False)]), having(lambda p: p.rfm_class))
+        self.assertEqual(found([("churn_warning", "=", True)]), c["churn"])
+        self.assertEqual(found([("churn_warning", "=", False)]), having(lambda p: p != c["churn"]))
+        new = c["frequent"] | c["tie1"] | c["tie2"] | c["refund"] | c["new"] | c["one_day"]
+        self.assertEqual(found([("lifecycle_stage", "in", ["new"])]), new)
+        self.assertEqual(found([("lifecycle_stage", "=", False)]), unknown)
+        self.assertEqual(found([("rfm_frequency", ">=", 3)]), c["frequent"] | c["churn"])
+        self.assertEqual(found([("rfm_frequency", "=", 0)]), having(lambda p: not p.rfm_frequency))
+        self.assertEqual(
+            found([("rfm_segment", "=", "important_value")]),
+            having(lambda p: p.rfm_segment == "important_value"),
+        )
+
+        groups = dict(Partner._read_group(in_shop, ["lifecycle_stage"], ["__count"]))
+        expected = {}
+        for partner in (*c.values(), unknown):
+            expected[partner.lifecycle_stage] = expected.get(partner.lifecycle_stage, 0) + 1
+        self.assertEqual(groups, expected)
+        by_class = dict(Partner._read_group(in_shop, ["rfm_class"], ["rfm_monetary:sum"]))
+        self.assertEqual(by_class["A"], sum(having(lambda p: p.rfm_class == "A").mapped("rfm_monetary")))
+        self.assertEqual(by_class[False], 0.0)
+
+        ordered = Partner.search(in_shop, order="rfm_monetary desc nulls last, id")
+        self.assertEqual(ordered.mapped("rfm_monetary"), sorted(ordered.mapped("rfm_monetary"), reverse=True))
+        self.assertEqual(ordered[0], c["frequent"])
+        description = Partner.fields_get(
+            ["rfm_class", "rfm_monetary"], ["groupable", "sortable", "searchable"]
+        )
+        self.assertTrue(all(all(attributes.values()) for attributes in description.values()), description)
+
     def test_staff_reads_values_with_explanation(self):
         partner = self.c["frequent"].with_user(self.staff)
         self.assertEqual(partner.rfm_class, "A")
@@ -329,6 +381,54 @@ class TestAnalyticsHistoryAndActivities(AnalyticsCase):
         self.assertEqual(customer.rfm_monetary, 68.0)
         self.assertEqual(customer.rfm_recency_days, 2)
         self.assertEqual(customer.lifecycle_stage, "new")
+
+
+@tagged("post_install", "-at_install")
+class TestAnalyticsCompanies(AnalyticsCase):
+    def test_values_per_company(self):
+        """A customer who buys in two companies has one set of values per company; each company sees,
+        filters and groups its own."""
+        second = self.env["res.company"].create({"name": "Second Shop"})
+        (self.manager | self.staff).write({"company_ids": [Command.link(second.id)]})
+        shared, other = self._customers("Shared Qian", "Only First Zhao")
+        self._orders([(shared, ago(5), 100.0), (shared, ago(3), 100.0), (other, ago(8), 30.0)])
+        self._orders([(shared, ago(400), 70.0)], company=second)
+        self._run()
+        self.Analytics.with_user(self.manager).with_company(second).run(as_of=D)
+
+        first = shared.with_user(self.staff).with_company(self.company)
+        self.assertEqual((first.rfm_frequency, first.rfm_monetary, first.lifecycle_stage), (2, 200.0, "new"))
+        self.assertEqual(first.clv_historical, 200.0)
+        in_second = shared.with_user(self.staff).with_company(second)
+        self.assertEqual((in_second.rfm_frequency, in_second.rfm_recency_days), (0, 400))
+        self.assertEqual((in_second.lifecycle_stage, in_second.rfm_class), ("lost", "D"))
+        self.assertEqual(in_second.clv_historical, 70.0)
+        self.assertEqual(first.lifecycle_stage, "new", "the second company's run kept the first one's values")
+        self.assertEqual(other.with_company(second).lifecycle_stage, "potential", "shared, no order there")
+
+        Partner = self.env["res.partner"].with_user(self.staff)
+        pair = [("id", "in", (shared | other).ids)]
+        lost = [*pair, ("lifecycle_stage", "=", "lost")]
+        self.assertEqual(Partner.with_company(self.company).search(lost), Partner)
+        self.assertEqual(Partner.with_company(second).search(lost), shared)
+        self.assertEqual(
+            dict(Partner.with_company(second)._read_group(pair, ["lifecycle_stage"], ["__count"])),
+            {"lost": 1, "potential": 1},
+        )
+        Value = self.env["shop.crm.customer.value"]
+        self.assertEqual(Value.search_count([("partner_id", "=", shared.id)]), 2)
+        staff_values = Value.with_user(self.staff).with_context(allowed_company_ids=[self.company.id])
+        self.assertEqual(staff_values.search([("partner_id", "=", shared.id)]).company_id, self.company.id)
+        with self.assertRaises(AccessError):
+            staff_values.search([("partner_id", "=", shared.id)]).write({"rfm_frequency": 9})
+
+    def test_deleted_customer_values_go_with_it(self):
+        customer = self._customers("Passing Through")
+        self._run()
+        Value = self.env["shop.crm.customer.value"]
+        self.assertEqual(Value.search_count([("partner_id", "=", customer.id)]), 1)
+        customer.unlink()
+        self.assertEqual(Value.search_count([("partner_id", "=", customer.id)]), 0)
 
 
 @tagged("post_install", "-at_install")
