@@ -27,6 +27,10 @@ Definitions (all numbers are per-company settings, defaults shown):
   customer's consecutive distinct purchase days; a customer with a single purchase day has no gaps of
   their own and uses the shop-wide median of the personal median gaps (of customers with two or more
   purchase days); with no such customers at all, only ``min_days`` applies.
+- Complaint weight (from the feedback tickets): for a customer with an open complaint (new or in
+  progress) or a complaint answered with satisfaction 1-2, received in the ``complaint_days`` (90) days up
+  to D, the gap factor is multiplied by ``complaint_factor`` (0.5): the warning comes twice as early
+  (still never before ``min_days``).
 """
 
 import math
@@ -63,6 +67,8 @@ class Settings:
     lost_days: int = 180
     gap_factor: float = 2.0
     min_days: int = 14
+    complaint_factor: float = 0.5
+    complaint_days: int = 90
 
     def problems(self):
         """Codes of the rules these settings break (empty when they are usable)."""
@@ -77,6 +83,8 @@ class Settings:
             found.append("lifecycle")
         if self.gap_factor <= 0 or self.min_days < 0:
             found.append("churn")
+        if not 0 < self.complaint_factor <= 1 or self.complaint_days < 1:
+            found.append("complaints")
         return found
 
     def validate(self):
@@ -91,6 +99,7 @@ PROBLEMS = {
     "high_score": "the 'high' score must be between 1 and 5",
     "lifecycle": "the new days cannot be negative and the lost days must be positive",
     "churn": "the churn gap factor must be positive and the minimum days not negative",
+    "complaints": "the complaint factor must be in (0, 1] and the complaint days at least 1",
 }
 
 
@@ -153,12 +162,13 @@ def _bisect_right(ordered, value):
     return low
 
 
-def compute(orders, as_of, customers=(), settings=DEFAULT_SETTINGS):
+def compute(orders, as_of, customers=(), settings=DEFAULT_SETTINGS, complaining=frozenset()):
     """Reference computation.
 
     :param orders: iterable of ``(customer, date, amount)`` (amount in company currency).
     :param as_of: the as-of date D.
     :param customers: customers to report even without orders (they are ``potential``).
+    :param complaining: customers with an open or unsatisfied recent complaint (complaint weight).
     :return: ``{customer: CustomerValues}``
     """
     window_start = date.fromordinal(as_of.toordinal() - settings.window_days + 1)
@@ -210,10 +220,9 @@ def compute(orders, as_of, customers=(), settings=DEFAULT_SETTINGS):
         else:
             stage = "returning"
         typical_gap = values["median_gap"] if len(days) >= 2 else shop_median
+        factor = settings.gap_factor * (settings.complaint_factor if customer in complaining else 1)
         threshold = (
-            max(settings.gap_factor * typical_gap, settings.min_days)
-            if typical_gap is not None
-            else (settings.min_days)
+            max(factor * typical_gap, settings.min_days) if typical_gap is not None else settings.min_days
         )
         result[customer] = CustomerValues(
             recency_days=recency,

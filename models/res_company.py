@@ -31,6 +31,12 @@ class ResCompany(models.Model):
     shop_crm_churn_min_days = fields.Integer(
         "Churn Minimum Days", default=14, help="No churn warning before this many days without a visit."
     )
+    shop_crm_churn_complaint_factor = fields.Float(
+        "Churn Factor With a Complaint",
+        default=0.5,
+        help="For customers with an open or unsatisfied complaint in the last 90 days, the churn gap factor "
+        "is multiplied by this number (0.5: the warning comes twice as early).",
+    )
     shop_crm_clv_min_customers = fields.Integer(
         "Lifetime Value: Minimum Customers",
         default=30,
@@ -66,6 +72,7 @@ class ResCompany(models.Model):
         "shop_crm_lost_days",
         "shop_crm_churn_gap_factor",
         "shop_crm_churn_min_days",
+        "shop_crm_churn_complaint_factor",
         "shop_crm_clv_min_customers",
         "shop_crm_clv_min_repeat",
     )
@@ -77,6 +84,7 @@ class ResCompany(models.Model):
             ),
             "high_score": self.env._("The 'high' score must be between 1 and 5."),
             "lifecycle": self.env._("The new and lost customer days must be positive."),
+            "complaints": self.env._("The churn factor with a complaint must be more than 0 and at most 1."),
             "churn": self.env._(
                 "The churn gap factor must be positive and the churn minimum days cannot be negative."
             ),
@@ -99,6 +107,7 @@ class ResCompany(models.Model):
             lost_days=self.shop_crm_lost_days,
             gap_factor=self.shop_crm_churn_gap_factor,
             min_days=self.shop_crm_churn_min_days,
+            complaint_factor=self.shop_crm_churn_complaint_factor,
         )
 
     # ---- membership ---------------------------------------------------------------------------------

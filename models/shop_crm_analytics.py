@@ -118,7 +118,8 @@ class ShopCrmAnalytics(models.AbstractModel):
         return summary
 
     def _fingerprint(self, company, as_of, settings):
-        """What the result depends on: the date, the settings, the company's orders and the customers,
+        """What the result depends on: the date, the settings, the company's orders, customers and
+        feedback tickets (complaints weigh on churn warnings),
         these as their row count and the newest transaction id that wrote one of them (``xmin``: any
         committed insert or update raises it, unlike write_date, which is the start of a possibly long
         transaction). It starts with the current transaction id, so a run never trusts a fingerprint of
@@ -131,7 +132,9 @@ class ShopCrmAnalytics(models.AbstractModel):
                           FROM pos_order WHERE company_id = %(company)s),
                        (SELECT COUNT(*) || '/' || COALESCE(MAX(xmin::text::bigint), 0)
                           FROM sale_order WHERE company_id = %(company)s),
-                       (SELECT COUNT(*) || '/' || COALESCE(MAX(xmin::text::bigint), 0) FROM res_partner)
+                       (SELECT COUNT(*) || '/' || COALESCE(MAX(xmin::text::bigint), 0) FROM res_partner),
+                       (SELECT COUNT(*) || '/' || COALESCE(MAX(xmin::text::bigint), 0)
+                          FROM shop_crm_feedback WHERE company_id = %(company)s)
                 """,
                 company=company.id,
             )
@@ -252,10 +255,17 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
        CASE WHEN first_day IS NULL THEN NULL ELSE CASE %(segment_cases)s END END::varchar AS rfm_segment,
        lifecycle_stage::varchar AS lifecycle_stage,
        (first_day IS NOT NULL AND lifecycle_stage <> 'lost'
-        AND recency_days > GREATEST(%(gap_factor)s * typical_gap, %(min_days)s)) AS churn_warning,
+        AND recency_days > GREATEST(%(gap_factor)s * CASE WHEN k.partner_id IS NULL THEN 1
+                                                          ELSE %(complaint_factor)s END * typical_gap,
+                                    %(min_days)s)) AS churn_warning,
        CASE WHEN first_day IS NULL THEN NULL ELSE ROUND(typical_gap::numeric, 1) END AS churn_typical_gap,
        net_spend AS clv_historical
   FROM staged
+  -- complaint weight: open or unsatisfied complaints received in the last complaint_days days
+  LEFT JOIN (SELECT DISTINCT f.partner_id FROM shop_crm_feedback f
+              WHERE f.company_id = %(company)s AND f.feedback_type = 'complaint' AND f.partner_id IS NOT NULL
+                AND f.received_date >= %(complaints_from)s AND f.received_date < %(day_after)s
+                AND (f.stage IN ('new', 'in_progress') OR f.satisfaction IN ('1', '2'))) k USING (partner_id)
             """,
             amount=amount,
             tmp=TMP,
@@ -271,6 +281,8 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
             segment_cases=segment_cases,
             gap_factor=settings.gap_factor,
             min_days=settings.min_days,
+            complaint_factor=settings.complaint_factor,
+            complaints_from=as_of - timedelta(days=settings.complaint_days - 1),
         )
 
     def _lifetime_value(self, company, as_of):
@@ -383,7 +395,7 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
                        %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
                   FROM %(tmp)s t
                   JOIN res_partner p ON p.id = t.partner_id
-                  JOIN res_users u ON u.id = p.user_id AND u.active
+                  JOIN res_users u ON u.id = p.user_id AND u.active AND NOT COALESCE(p.do_not_contact, FALSE)
                   LEFT JOIN %(values)s v ON v.partner_id = t.partner_id AND v.company_id = %(company)s
                  WHERE t.churn_warning AND v.churn_warning IS NOT TRUE
                    -- one hashed list of the open warning activities (res_id is never NULL)

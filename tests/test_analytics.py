@@ -270,6 +270,44 @@ class TestAnalyticsDefinitions(AnalyticsCase):
 
 
 @tagged("post_install", "-at_install")
+class TestAnalyticsComplaints(AnalyticsCase):
+    """Open or unsatisfied complaints make the churn warning come earlier (lib/rfm.py: complaint weight)."""
+
+    def test_complaint_weight(self):
+        calm, upset, satisfied, old = self._customers("Calm", "Upset", "Satisfied", "Old complaint")
+        rows = []
+        for partner in (calm, upset, satisfied, old):
+            rows += [(partner, ago(days), 50) for days in (45, 35, 25, 15)]  # every 10 days, last 15 ago
+        self._orders(rows)
+        Feedback = self.env["shop.crm.feedback"]
+        with freeze_time(datetime.combine(ago(5), time(10))):
+            Feedback.create({"partner_id": upset.id, "description": "Wilted roses"})
+            happy = Feedback.create(
+                {"partner_id": satisfied.id, "description": "Late", "resolution": "Refund"}
+            )
+            happy.write({"stage": "resolved", "satisfaction": "5"})
+        with freeze_time(datetime.combine(ago(100), time(10))):
+            Feedback.create({"partner_id": old.id, "description": "Long ago"})
+        self._run()
+        # usual gap 10 days, last visit 15 days ago: max(2 x 10, 14) = 20 -> no warning; with an open
+        # complaint max(2 x 0.5 x 10, 14) = 14 -> warning
+        self.assertEqual(
+            [p.churn_warning for p in (calm, upset, satisfied, old)], [False, True, False, False]
+        )
+        expected = rfm.compute(
+            [(partner.id, day, amount) for partner, day, amount in rows], D, complaining={upset.id}
+        )
+        for partner in (calm, upset, satisfied, old):
+            self.assertEqual(partner.churn_warning, expected[partner.id].churn_warning, partner.name)
+        # unsatisfied answers count too; a second run sees the new ticket (it is an input of the run)
+        happy.write({"satisfaction": "2"})
+        self._run()
+        self.assertTrue(satisfied.churn_warning)
+        with self.assertRaises(ValidationError):
+            self.company.shop_crm_churn_complaint_factor = 1.5
+
+
+@tagged("post_install", "-at_install")
 class TestAnalyticsRandom(AnalyticsCase):
     def test_random_shop_matches_reference(self):
         """60 customers with random purchases and refunds over 2 years: SQL == reference definitions."""
