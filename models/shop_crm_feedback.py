@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import consteq
+from odoo.tools import SQL, consteq
 
 from .res_partner import CONTACT_CHANNELS
 
@@ -87,6 +87,7 @@ class ShopCrmFeedback(models.Model):
     customer_comment = fields.Text(readonly=True)
     answered_date = fields.Datetime(readonly=True, copy=False)
     compensation_points = fields.Float(readonly=True, copy=False)
+    compensation_coupon_id = fields.Many2one("loyalty.card", readonly=True, copy=False)
     access_token = fields.Char(copy=False, groups="shop_crm.group_shop_crm_user")
     public_url = fields.Char("Feedback Link", compute="_compute_public_url")
 
@@ -261,6 +262,38 @@ class ShopCrmFeedback(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
         return granted
+
+    def action_compensate_coupon(self, program, reason):
+        """Give the customer a coupon of ``program`` (Odoo loyalty) as compensation, once per ticket,
+        recorded on the ticket and in its chatter. Returns the coupon (the existing one when repeated)."""
+        self.ensure_one()
+        if not self.env.user.has_group("shop_crm.group_shop_crm_manager"):
+            raise AccessError(self.env._("Only Shop CRM managers can grant compensation."))
+        if not self.partner_id:
+            raise UserError(self.env._("Ticket %s has no customer to compensate.", self.name))
+        if not (reason or "").strip():
+            raise UserError(self.env._("Give the reason for the compensation."))
+        # lock the ticket row: two clicks at once must not create two coupons
+        self.env.cr.execute(SQL("SELECT id FROM shop_crm_feedback WHERE id = %s FOR UPDATE", self.id))
+        self.invalidate_recordset(["compensation_coupon_id"])
+        if self.compensation_coupon_id:
+            return self.compensation_coupon_id
+        coupon = (
+            self.env["loyalty.card"]
+            .sudo()
+            .create({"program_id": program.id, "partner_id": self.partner_id.id, "points": 1})
+        )
+        self.sudo().compensation_coupon_id = coupon
+        self.message_post(
+            body=self.env._(
+                "Coupon %(code)s (%(program)s) given as compensation: %(reason)s",
+                code=coupon.code,
+                program=program.name,
+                reason=reason,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        return coupon
 
     # ---- public page --------------------------------------------------------------------------------
 

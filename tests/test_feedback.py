@@ -85,6 +85,33 @@ class TestFeedback(ShopCrmCase):
         self.assertEqual(ticket.with_user(self.manager).action_compensate(50, "again"), 0, "once per ticket")
         self.assertEqual(self.customer.points_balance, 50)
 
+    def test_coupon_compensation_once(self):
+        program = self.env["loyalty.program"].create(
+            {
+                "name": "Sorry coupon",
+                "program_type": "coupons",
+                "trigger": "with_code",
+                "applies_on": "current",
+            }
+        )
+        ticket = self._ticket()
+        wizard = (
+            self.env["shop.crm.feedback.compensate"]
+            .with_user(self.manager)
+            .create({"feedback_id": ticket.id, "kind": "coupon", "reason": "Late delivery"})
+        )
+        with self.assertRaises(UserError):
+            wizard.action_apply()  # no program chosen
+        wizard.program_id = program
+        wizard.action_apply()
+        coupon = ticket.compensation_coupon_id
+        self.assertEqual((coupon.program_id, coupon.partner_id), (program, self.customer))
+        self.assertEqual(ticket.with_user(self.manager).action_compensate_coupon(program, "again"), coupon)
+        self.assertEqual(self.env["loyalty.card"].search_count([("program_id", "=", program.id)]), 1, "once")
+        self.assertIn(coupon.code, ticket.message_ids[0].body)
+        with self.assertRaises(AccessError):
+            ticket.with_user(self.staff).action_compensate_coupon(program, "x")
+
     def test_access(self):
         ticket = self._ticket()
         self.assertEqual(ticket.with_user(self.staff).read(["stage"])[0]["stage"], "new")

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class ShopCrmFeedbackCompensate(models.TransientModel):
@@ -6,7 +7,15 @@ class ShopCrmFeedbackCompensate(models.TransientModel):
     _description = "Compensate a Complaint"
 
     feedback_id = fields.Many2one("shop.crm.feedback", "Ticket", required=True)
-    points = fields.Float(required=True, default=100)
+    kind = fields.Selection(
+        [("points", "Member Points"), ("coupon", "Coupon")], required=True, default="points"
+    )
+    points = fields.Float(default=100)
+    program_id = fields.Many2one(
+        "loyalty.program",
+        "Coupon Program",
+        domain="[('program_type', 'in', ('coupons', 'gift_card', 'promo_code'))]",
+    )
     reason = fields.Char(required=True)
 
     @api.model
@@ -18,5 +27,10 @@ class ShopCrmFeedbackCompensate(models.TransientModel):
 
     def action_apply(self):
         self.ensure_one()
-        self.feedback_id.action_compensate(self.points, self.reason)
+        if self.kind == "coupon":
+            if not self.program_id:
+                raise UserError(self.env._("Choose the coupon program."))
+            self.feedback_id.action_compensate_coupon(self.program_id, self.reason)
+        else:
+            self.feedback_id.action_compensate(self.points, self.reason)
         return {"type": "ir.actions.act_window_close"}
