@@ -27,6 +27,10 @@ SHOTS = (
     ("screenshot_customers.png", "/odoo/action-shop_crm.res_partner_action_shop_customers"),
     ("screenshot_churn_warnings.png", "/odoo/action-shop_crm.res_partner_action_churn_warnings"),
     ("screenshot_rfm_analysis.png", "/odoo/action-shop_crm.res_partner_action_rfm_analysis"),
+    ("screenshot_member_tiers.png", "/odoo/action-shop_crm.shop_crm_tier_action"),
+    ("screenshot_points_ledger.png", "/odoo/action-shop_crm.loyalty_history_action_shop_crm"),
+    ("screenshot_feedback.png", "/odoo/action-shop_crm.shop_crm_feedback_action?view_type=kanban"),
+    ("screenshot_visits.png", "/odoo/action-shop_crm.shop_crm_visit_action?view_type=calendar"),
 )
 
 
