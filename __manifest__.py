@@ -35,6 +35,7 @@
         "views/shop_crm_menus.xml",
     ],
     "assets": {
+        "point_of_sale._assets_pos": ["shop_crm/static/src/overrides/**/*"],
         "web.assets_tests": ["shop_crm/static/tests/tours/**/*"],
     },
     "application": True,

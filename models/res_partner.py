@@ -272,6 +272,7 @@ class ResPartner(models.Model):
         "shop.crm.tier", "Member Tier", copy=False, index="btree_not_null", readonly=True
     )
     tier_color = fields.Integer(related="tier_id.color")
+    shop_crm_tier_name = fields.Char("Tier Name", related="tier_id.name")
     tier_locked = fields.Boolean(
         copy=False, help="A manager fixed this tier by hand: the evaluation leaves it alone."
     )
@@ -526,6 +527,11 @@ class ResPartner(models.Model):
             "domain": [("card_id", "=", self.member_card_id.id)],
             "context": {"create": False},
         }
+
+    @api.model
+    def _load_pos_data_fields(self, config_id):
+        # the cashier sees the member tier when picking the customer
+        return [*super()._load_pos_data_fields(config_id), "shop_crm_tier_name"]
 
     def _shop_crm_stop_contact(self, reason):
         """The customers asked not to be contacted: flag them, withdraw their marketing consent and drop

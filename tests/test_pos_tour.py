@@ -11,6 +11,12 @@ class TestPosMemberTour(TestPointOfSaleHttpCommon):
         program = company._shop_crm_member_program()
         customer = self.env["res.partner"].create({"name": "Wang Member"})
         customer._shop_crm_enroll(company)
+        silver = (
+            self.env["shop.crm.tier"]
+            .sudo()
+            .create({"name": "Silver", "company_id": company.id, "min_spend": 10**6})
+        )
+        customer.sudo().tier_id = silver
         self.whiteboard_pen.write({"lst_price": 10, "taxes_id": [(5, 0, 0)]})
         self.main_pos_config.write({"tax_regime_selection": False, "use_pricelist": False})
         self.main_pos_config.with_user(self.pos_user).open_ui()

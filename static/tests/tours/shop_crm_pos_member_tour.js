@@ -12,6 +12,10 @@ registry.category("web_tour.tours").add("shop_crm_pos_member_tour", {
             Dialog.confirm("Open Register"),
             ProductScreen.addOrderline("Whiteboard Pen", "3"),
             ProductScreen.clickPartnerButton(),
+            {
+                content: "The cashier sees the member's tier",
+                trigger: ".partner-line:contains(Wang Member) .o_shop_crm_tier_badge:contains(Silver)",
+            },
             ProductScreen.clickCustomer("Wang Member"),
             PosLoyalty.orderTotalIs("30"),
             PosLoyalty.finalizeOrder("Cash", "30"),
