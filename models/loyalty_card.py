@@ -14,8 +14,8 @@ class LoyaltyCard(models.Model):
     shop_crm_expiry_notified = fields.Date("Expiry Notice Sent", readonly=True, copy=False)
 
     def _shop_crm_is_member_card(self):
-        programs = self.env["res.company"].sudo().search([("shop_crm_program_id", "!=", False)])
-        return self.filtered(lambda card: card.program_id in programs.shop_crm_program_id)
+        programs = self.env["res.company"]._shop_crm_member_programs()
+        return self.filtered(lambda card: card.program_id in programs)
 
     def write(self, vals):
         if "points" in vals and self._shop_crm_is_member_card():

@@ -39,8 +39,8 @@ class LoyaltyHistory(models.Model):
     ]
 
     def _shop_crm_member_lines(self):
-        programs = self.env["res.company"].sudo().search([("shop_crm_program_id", "!=", False)])
-        return self.filtered(lambda line: line.card_id.program_id in programs.shop_crm_program_id)
+        programs = self.env["res.company"]._shop_crm_member_programs()
+        return self.filtered(lambda line: line.card_id.program_id in programs)
 
     def write(self, vals):
         self.check_access("write")

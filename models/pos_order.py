@@ -23,17 +23,12 @@ class PosOrder(models.Model):
         self.env["shop.crm.points"]._award_orders(self)
         return result
 
-    def _shop_crm_member_programs(self):
-        return (
-            self.env["res.company"].sudo().search([("shop_crm_program_id", "!=", False)]).shop_crm_program_id
-        )
-
     def confirm_coupon_programs(self, coupon_data):
         """The member program's points are posted by the server when the order is paid (idempotent),
         never from what the till sends: this call may come twice after an offline sync. Its entries are
         taken out here and answered with the card's real balance."""
         coupon_data = {int(key): value for key, value in coupon_data.items()}
-        programs = self._shop_crm_member_programs()
+        programs = self.env["res.company"]._shop_crm_member_programs()
         member_entries = {
             key: value for key, value in coupon_data.items() if value.get("program_id") in programs.ids
         }
@@ -61,7 +56,7 @@ class PosOrder(models.Model):
 
     def add_loyalty_history_lines(self, coupon_data, coupon_updates):
         """Member points history is written by the server (see confirm_coupon_programs)."""
-        programs = self._shop_crm_member_programs()
+        programs = self.env["res.company"]._shop_crm_member_programs()
         id_mapping = {item["old_id"]: int(item["id"]) for item in coupon_updates}
 
         def card_id(coupon):

@@ -169,6 +169,11 @@ class ResCompany(models.Model):
                     )
                 )
 
+    @api.model
+    def _shop_crm_member_programs(self):
+        """The member points programs of every company (the ones the Shop CRM ledger owns)."""
+        return self.sudo().search([("shop_crm_program_id", "!=", False)]).shop_crm_program_id
+
     def _shop_crm_member_program(self):
         """The company's member points program, created on first use (a loyalty program of type
         'loyalty': 1 point per currency unit, 100 points = 10 off an order, usable at the Point of Sale)."""

@@ -8,9 +8,7 @@ class SaleOrder(models.Model):
         """The member program is handled by Shop CRM's ledger (awarded on confirmation, idempotently),
         not by the sales loyalty engine."""
         domain = super()._get_program_domain()
-        programs = (
-            self.env["res.company"].sudo().search([("shop_crm_program_id", "!=", False)]).shop_crm_program_id
-        )
+        programs = self.env["res.company"]._shop_crm_member_programs()
         return [*domain, ("id", "not in", programs.ids)] if programs else domain
 
     def action_confirm(self):

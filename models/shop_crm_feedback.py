@@ -298,31 +298,34 @@ class ShopCrmFeedback(models.Model):
     # ---- public page --------------------------------------------------------------------------------
 
     @api.model
+    def _public_record(self, model, record_id, token, state_field, open_states, start_field):
+        """The record behind a public link, or None when the link is wrong (token), the record's
+        ``state_field`` is not in ``open_states``, or the link is older than the company's validity
+        (counted from ``start_field``)."""
+        record = self.env[model].sudo().browse(record_id).exists()
+        if not record or not token or not record.access_token or not consteq(record.access_token, token):
+            return None
+        if record[state_field] not in open_states:
+            return None
+        days = record.company_id.shop_crm_feedback_link_days
+        if days and record[start_field] + timedelta(days=days) < fields.Datetime.now():
+            return None
+        return record
+
+    @api.model
     def _public_ticket(self, ticket_id, token):
         """The ticket behind a public link, or None when the link is wrong or expired (closed or
         cancelled tickets, links older than the company's validity)."""
-        ticket = self.sudo().browse(ticket_id).exists()
-        if not ticket or not token or not ticket.access_token or not consteq(ticket.access_token, token):
-            return None
-        if ticket.stage in ("closed", "cancelled"):
-            return None
-        days = ticket.company_id.shop_crm_feedback_link_days
-        if days and ticket.received_date + timedelta(days=days) < fields.Datetime.now():
-            return None
-        return ticket
+        return self._public_record(
+            self._name, ticket_id, token, "stage", ("new", "in_progress", "resolved"), "received_date"
+        )
 
     @api.model
     def _public_order(self, order_id, token):
         """The paid POS order behind a receipt's feedback link, or None (wrong or expired link)."""
-        order = self.env["pos.order"].sudo().browse(order_id).exists()
-        if not order or not token or not order.access_token or not consteq(order.access_token, token):
-            return None
-        if order.state not in ("paid", "done", "invoiced"):
-            return None
-        days = order.company_id.shop_crm_feedback_link_days
-        if days and order.date_order + timedelta(days=days) < fields.Datetime.now():
-            return None
-        return order
+        return self._public_record(
+            "pos.order", order_id, token, "state", ("paid", "done", "invoiced"), "date_order"
+        )
 
     @api.model
     def _public_order_answer(self, order, satisfaction, nps, comment):

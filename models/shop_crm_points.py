@@ -196,19 +196,8 @@ class ShopCrmPoints(models.AbstractModel):
 
     def _earn_entries(self, order, card, company):
         award_round = self._award_round(order, card)
-        already = (
-            self.env["loyalty.history"]
-            .sudo()
-            .search_count(
-                [
-                    ("card_id", "=", card.id),
-                    ("order_model", "=", order._name),
-                    ("order_id", "=", order.id),
-                    ("shop_crm_kind", "=", "earn"),
-                    ("shop_crm_round", "=", award_round),
-                ],
-                limit=1,
-            )
+        already = self._order_lines(order, card).filtered(
+            lambda line: line.shop_crm_kind == "earn" and line.shop_crm_round == award_round
         )
         if already:
             # Replayed: the award was decided when the order was paid (with the tier of that moment); the
@@ -261,26 +250,9 @@ class ShopCrmPoints(models.AbstractModel):
                 )
         return entries
 
-    def _award_round(self, order, card):
-        """How many times this order's award was already cancelled (a re-confirmed sale order earns
-        again, once per confirmation)."""
+    def _order_lines(self, orders, card):
+        """The ledger lines of ``card`` posted for ``orders``."""
         return (
-            self.env["loyalty.history"]
-            .sudo()
-            .search_count(
-                [
-                    ("card_id", "=", card.id),
-                    ("order_model", "=", order._name),
-                    ("order_id", "=", order.id),
-                    ("shop_crm_kind", "=", "cancel"),
-                ]
-            )
-        )
-
-    def _earned_on(self, orders, card):
-        """Points ``card`` earned on ``orders`` (earn + tier bonus, all rounds), minus what was already
-        taken back by cancellations."""
-        lines = (
             self.env["loyalty.history"]
             .sudo()
             .search(
@@ -291,6 +263,16 @@ class ShopCrmPoints(models.AbstractModel):
                 ]
             )
         )
+
+    def _award_round(self, order, card):
+        """How many times this order's award was already cancelled (a re-confirmed sale order earns
+        again, once per confirmation)."""
+        return len(self._order_lines(order, card).filtered(lambda line: line.shop_crm_kind == "cancel"))
+
+    def _earned_on(self, orders, card):
+        """Points ``card`` earned on ``orders`` (earn + tier bonus, all rounds), minus what was already
+        taken back by cancellations."""
+        lines = self._order_lines(orders, card)
         earned = sum(line.issued for line in lines if line.shop_crm_kind in EARNING_KINDS)
         cancelled = sum(line.used for line in lines if line.shop_crm_kind == "cancel")
         return earned - cancelled

@@ -675,22 +675,11 @@ class TestPointsLedger(MembersCase):
 class TestPosPoints(MembersCase):
     def test_replayed_pos_sync_and_refund(self):
         customer = self._customer("POS 刘")
-        config = self.env["pos.config"].create({"name": "Counter"})
-        config.with_user(self.env.ref("base.user_admin")).open_ui()
-        session = config.current_session_id
-        cash = config.payment_method_ids.filtered("is_cash_count")[:1]
-        demo = self.env["shop.crm.demo"]
+        session = self._pos_session()
         now = datetime.combine(date.today(), time(4))
 
-        def payload(qty, index):
-            return demo._pos_order_payload(
-                session,
-                demo_plan.PlannedOrder(1, now + timedelta(minutes=index), (("P", qty),), "pos", "cash"),
-                {1: customer},
-                {"P": self.product},
-                {"cash": cash},
-                index,
-            )
+        def payload(qty, index, **options):
+            return self._pos_payload(session, customer, qty, now + timedelta(minutes=index), index, **options)
 
         sale = payload(300.0, 0)
         self.env["pos.order"].sync_from_ui([sale])
@@ -712,31 +701,12 @@ class TestPosPoints(MembersCase):
         update = [u for u in result["coupon_updates"] if u["id"] == card.id]
         self.assertEqual(update[0]["points"], 300, "the till gets the real balance")
         # a redemption on the next order: 200 points for a reward line
-        redeem = payload(50.0, 1)
-        redeem["lines"].append(
-            Command.create(
-                {
-                    "product_id": self.product.id,
-                    "qty": 1,
-                    "price_unit": -10,
-                    "price_subtotal": -10,
-                    "price_subtotal_incl": -10,
-                    "discount": 0,
-                    "tax_ids": [Command.clear()],
-                    "is_reward_line": True,
-                    "coupon_id": card.id,
-                    "points_cost": 200,
-                }
-            )
-        )
-        for key in ("amount_total", "amount_paid"):
-            redeem[key] = 40.0
-        redeem["payment_ids"][0][2]["amount"] = 40.0
+        redeem = payload(50.0, 1, redeem=200)  # 50 of goods, a -10 reward line, paid 40
+        self.assertEqual(redeem["amount_paid"], 40.0)
         self.env["pos.order"].sync_from_ui([redeem, redeem])
         self.assertEqual(customer.points_balance, 300 + 50 - 200)
         # refund half of the first order: half of its points come back out
-        refund = payload(-150.0, 2)
-        refund["lines"][0][2]["refunded_orderline_id"] = order.lines.id
+        refund = payload(-150.0, 2, refund_of=order)
         self.env["pos.order"].sync_from_ui([refund])
         refund_order = session.order_ids.filtered(lambda o: o.amount_total < 0)
         self.assertEqual(refund_order.state, "paid")
