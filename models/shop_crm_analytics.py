@@ -10,12 +10,15 @@ customer and company). The definitions are in ``lib/rfm.py``.
 From a shell: ``env["shop.crm.analytics"].run(as_of=date(2026, 11, 1))``.
 """
 
+import io
 import logging
-import math
+import struct
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import numpy as np
+import psycopg2.extensions
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
@@ -27,6 +30,7 @@ from .shop_crm_customer_value import VALUE_FIELDS
 _logger = logging.getLogger(__name__)
 
 TMP = SQL.identifier("shop_crm_analytics_tmp")
+CLV_TMP = SQL.identifier("shop_crm_analytics_clv_tmp")
 VALUES = SQL.identifier("shop_crm_customer_value")
 # Computed by the lifetime-value models ...
 CLV_COLUMNS = ("clv_predicted_12m", "probability_alive", "clv_method")
@@ -38,6 +42,11 @@ CLV_HORIZON_MONTHS = 12
 # may use this much for its share), for the run's transaction only.
 WORK_MEM = "256MB"
 DAYS_PER_WEEK = 7.0
+# PostgreSQL's binary COPY format: signature, flags, header extension length ... rows ... -1.
+COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+COPY_HEADER = COPY_SIGNATURE + struct.pack(">ii", 0, 0)
+COPY_TRAILER = struct.pack(">h", -1)
+NULL_SCALED = np.iinfo(np.int64).min  # a missing prediction, NULL in the database
 
 
 class ShopCrmAnalytics(models.AbstractModel):
@@ -73,14 +82,8 @@ class ShopCrmAnalytics(models.AbstractModel):
         # No JIT compilation (it costs seconds on these statements and saves nothing), for this
         # transaction only.
         cr.execute(SQL("SET LOCAL jit = off"))
-        # The run changes no order and no customer (only shop_crm_customer_value, activities and the
-        # history): the inputs read now are the inputs of the result.
-        fingerprint = self._fingerprint(company, as_of, settings)
-        transaction, _sep, inputs = fingerprint.partition(":")
-        last_transaction, _sep, last_inputs = (company.shop_crm_analytics_fingerprint or "").partition(":")
-        if inputs == last_inputs and transaction != last_transaction:
-            # Same date and settings, no order or customer created or changed since the last run, which
-            # was committed by another transaction: the result would be identical.
+        key = self._inputs_key(company, as_of, settings)
+        if self._unchanged_since_last_run(company, as_of, key):
             return {"company": company.id, "as_of": as_of, "customers": 0, "changed": 0, "segment_changes": 0,
                     "churn_activities": 0, "clv_method": company.shop_crm_clv_method, "unchanged": True,
                     "seconds": round(time.monotonic() - started, 3)}  # fmt: skip
@@ -89,11 +92,21 @@ class ShopCrmAnalytics(models.AbstractModel):
         cr.execute(self._customer_values_query(company, as_of, settings))
         customers = cr.rowcount
         cr.execute(SQL("ANALYZE %s", TMP))  # row counts for the joins below
-        clv_result = self._lifetime_value(company, as_of)
-        recorded = self._record_changes(company, as_of) if previous_run else 0
-        activities = self._create_churn_activities(company, as_of)
+        profiles = self._clv_profiles(as_of)
+        # The lifetime-value models are fitted in a thread of their own (numpy/scipy, no database access)
+        # while PostgreSQL records the changes and creates the activities.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shop_crm_clv") as executor:
+            fitting = executor.submit(
+                self._fit_lifetime_value, profiles, company.shop_crm_clv_min_customers,
+                company.shop_crm_clv_min_repeat,
+            )  # fmt: skip
+            recorded = self._record_changes(company, as_of) if previous_run else 0
+            activities = self._create_churn_activities(company, as_of)
+            fitted = fitting.result()
+        clv_result = self._lifetime_value(as_of, profiles, fitted)
         changed = self._write_back(company, clv_result)
-        cr.execute(SQL("DROP TABLE %s", TMP))
+        fingerprint = self._fingerprint(company, key)
+        cr.execute(SQL("DROP TABLE %s, %s", TMP, CLV_TMP))
         company.write(
             {
                 "shop_crm_analytics_date": as_of,
@@ -117,34 +130,96 @@ class ShopCrmAnalytics(models.AbstractModel):
         _logger.info("Shop CRM analytics: %s", summary)
         return summary
 
-    def _fingerprint(self, company, as_of, settings):
-        """What the result depends on: the date, the settings, the company's orders, customers and
-        feedback tickets (complaints weigh on churn warnings),
-        these as their row count and the newest transaction id that wrote one of them (``xmin``: any
-        committed insert or update raises it, unlike write_date, which is the start of a possibly long
-        transaction). It starts with the current transaction id, so a run never trusts a fingerprint of
-        its own transaction (whose later writes would carry the same xmin)."""
+    # ---- skipping a run whose result would be the same ----------------------------------------------
+    #
+    # The fingerprint of a run is "<horizon>:<key>|<counts>": the key is the date and the settings; the
+    # counts are the orders read (as filtered by ``_purchase_sources``), the customers and the company's
+    # feedback tickets; the horizon is the oldest transaction still running when the run's snapshot was
+    # taken (``pg_snapshot_xmin``). A row written by a transaction whose id is at or after the horizon
+    # may be unknown to the run (or be its own): it counts as a change. A later run with the same key
+    # recomputes unless these tables still hold the same number of rows and none was written at or
+    # after the horizon (``age(xmin)``: wraparound-safe). Rows only leave the orders read by an update
+    # (a new row version: written after the horizon) or a deletion (fewer rows), so the orders, customers
+    # and tickets are then exactly those of the last run.
+
+    def _inputs_key(self, company, as_of, settings):
+        return "|".join(
+            [str(as_of), repr(settings), str(company.shop_crm_clv_min_customers),
+             str(company.shop_crm_clv_min_repeat)]
+        )  # fmt: skip
+
+    def _purchase_sources(self, company, as_of):
+        """The orders the analytics read: ``[(table, condition on alias o)]``: paid POS orders and confirmed
+        sales orders of the company up to ``as_of``."""
+        day_after = as_of + timedelta(days=1)
+        return [
+            (
+                SQL.identifier("pos_order"),
+                SQL(
+                    "o.company_id = %s AND o.partner_id IS NOT NULL "
+                    "AND o.state IN ('paid', 'done', 'invoiced') AND o.date_order < %s",
+                    company.id,
+                    day_after,
+                ),
+            ),
+            (
+                SQL.identifier("sale_order"),
+                SQL("o.company_id = %s AND o.state = 'sale' AND o.date_order < %s", company.id, day_after),
+            ),
+        ]
+
+    def _other_inputs(self, company):
+        """The customers and the company's feedback tickets (complaints weigh on churn warnings)."""
+        return [
+            (SQL.identifier("res_partner"), SQL("TRUE")),
+            (SQL.identifier("shop_crm_feedback"), SQL("o.company_id = %s", company.id)),
+        ]
+
+    def _unchanged_since_last_run(self, company, as_of, key):
+        horizon, _sep, rest = (company.shop_crm_analytics_fingerprint or "").partition(":")
+        last_key, _sep, last_counts = rest.rpartition("|")
+        if last_key != key or not horizon.isdigit():
+            return False
+        sources = [*self._purchase_sources(company, as_of), *self._other_inputs(company)]
+        # one scan per table: its row count and how many of its rows were written at or after the horizon
+        self.env.cr.execute(
+            SQL(
+                "SELECT * FROM %s",
+                SQL(" CROSS JOIN ").join(
+                    SQL(
+                        "(SELECT COUNT(*), COUNT(*) FILTER (WHERE age(o.xmin) <= age(%s::xid)) "
+                        "FROM %s o WHERE %s) %s",
+                        horizon,
+                        table,
+                        condition,
+                        SQL.identifier(f"source_{index}"),
+                    )
+                    for index, (table, condition) in enumerate(sources)
+                ),
+            )
+        )
+        row = self.env.cr.fetchone()
+        counts, written = row[0::2], sum(row[1::2])
+        orders = counts[0] + counts[1]
+        return not written and last_counts == "/".join(map(str, [orders, *counts[2:]]))
+
+    def _fingerprint(self, company, key):
+        """The fingerprint of this run (see above), once TMP holds its order counts."""
         self.env.cr.execute(
             SQL(
                 """
-                SELECT txid_current()::text,
-                       (SELECT COUNT(*) || '/' || COALESCE(MAX(xmin::text::bigint), 0)
-                          FROM pos_order WHERE company_id = %(company)s),
-                       (SELECT COUNT(*) || '/' || COALESCE(MAX(xmin::text::bigint), 0)
-                          FROM sale_order WHERE company_id = %(company)s),
-                       (SELECT COUNT(*) || '/' || COALESCE(MAX(xmin::text::bigint), 0) FROM res_partner),
-                       (SELECT COUNT(*) || '/' || COALESCE(MAX(xmin::text::bigint), 0)
-                          FROM shop_crm_feedback WHERE company_id = %(company)s)
+                SELECT pg_snapshot_xmin(pg_current_snapshot())::xid::text,
+                       (SELECT COALESCE(SUM(orders), 0)::bigint FROM %(tmp)s), %(counts)s
                 """,
-                company=company.id,
+                tmp=TMP,
+                counts=SQL(", ").join(
+                    SQL("(SELECT COUNT(*) FROM %s o WHERE %s)", table, condition)
+                    for table, condition in self._other_inputs(company)
+                ),
             )
         )
-        transaction, *rows = self.env.cr.fetchone()
-        inputs = "|".join(
-            [str(as_of), repr(settings), str(company.shop_crm_clv_min_customers),
-             str(company.shop_crm_clv_min_repeat), *rows]
-        )  # fmt: skip
-        return f"{transaction}:{inputs}"
+        horizon, *counts = self.env.cr.fetchone()
+        return f"{horizon}:{key}|{'/'.join(map(str, counts))}"
 
     def _customer_values_query(self, company, as_of, settings):
         window_start = as_of - timedelta(days=settings.window_days - 1)
@@ -168,18 +243,15 @@ class ShopCrmAnalytics(models.AbstractModel):
             "CASE WHEN o.currency_rate IS NULL OR o.currency_rate IN (0, 1) THEN o.amount_total::float8 "
             "ELSE (o.amount_total / o.currency_rate)::float8 END"
         )
+
+        def cents(total):
+            return SQL("TRUNC(%s * 100 + SIGN(%s) * 0.5)::bigint", total, total)
+
         return SQL(
             """
 CREATE TEMP TABLE %(tmp)s AS
 WITH orders AS (
-    SELECT o.partner_id, o.date_order::date AS day, %(amount)s AS amount
-      FROM pos_order o
-     WHERE o.company_id = %(company)s AND o.partner_id IS NOT NULL
-       AND o.state IN ('paid', 'done', 'invoiced') AND o.date_order < %(day_after)s
-    UNION ALL
-    SELECT o.partner_id, o.date_order::date, %(amount)s
-      FROM sale_order o
-     WHERE o.company_id = %(company)s AND o.state = 'sale' AND o.date_order < %(day_after)s
+    %(orders)s
 ),
 marked AS (  -- each order with the customer's last purchase day and first purchase day before it
     -- One sort of the orders by customer and day serves this window and the grouping below.
@@ -198,14 +270,15 @@ per_customer AS (
            COUNT(*) FILTER (WHERE amount > 0 AND (previous_day IS NULL OR day > previous_day))
                AS purchase_days,
            COUNT(*) FILTER (WHERE amount > 0 AND day >= %(window_start)s) AS frequency,
-           -- per-order arithmetic in float8 (fast), each customer's sums rounded to cents (exact ties)
-           ROUND(COALESCE(SUM(amount) FILTER (WHERE day >= %(window_start)s), 0)::numeric, 2) AS monetary,
-           ROUND(SUM(amount)::numeric, 2) AS net_spend,
+           -- per-order arithmetic in float8 (fast), each customer's sums in whole cents (exact ties;
+           -- rounded half away from zero like numeric ROUND; no float -> numeric text conversion)
+           %(monetary_cents)s AS monetary_cents,
+           %(net_cents)s AS net_cents,
+           COUNT(*) AS orders,  -- every order read, for the fingerprint
            PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY day - previous_day)
                FILTER (WHERE amount > 0 AND day > previous_day) AS median_gap,
-           -- spent on the purchase days after the first one
-           ROUND(COALESCE(SUM(amount) FILTER (WHERE amount > 0 AND day > first_day_before), 0)::numeric, 2)
-               AS repeat_amount
+           -- spent on the purchase days after the first one (float8: only the lifetime-value models use it)
+           COALESCE(SUM(amount) FILTER (WHERE amount > 0 AND day > first_day_before), 0) AS repeat_amount
       FROM marked
      GROUP BY partner_id
 ),
@@ -213,7 +286,7 @@ scores AS (  -- among the customers with a purchase in the window; most recent =
     SELECT partner_id,
            CEIL(5 * CUME_DIST() OVER (ORDER BY last_day))::int AS r_score,
            CEIL(5 * CUME_DIST() OVER (ORDER BY frequency))::int AS f_score,
-           CEIL(5 * CUME_DIST() OVER (ORDER BY monetary))::int AS m_score
+           CEIL(5 * CUME_DIST() OVER (ORDER BY monetary_cents))::int AS m_score
       FROM per_customer
      WHERE frequency > 0
 ),
@@ -222,8 +295,8 @@ shop AS (
       FROM per_customer WHERE purchase_days >= 2
 ),
 staged AS (
-    SELECT c.partner_id, c.first_day, c.last_day, c.purchase_days, c.frequency, c.monetary, c.net_spend,
-           c.repeat_amount, %(as_of)s - c.last_day AS recency_days,
+    SELECT c.partner_id, c.first_day, c.last_day, c.purchase_days, c.frequency, c.monetary_cents,
+           c.net_cents, c.orders, c.repeat_amount, %(as_of)s - c.last_day AS recency_days,
            COALESCE(s.r_score, 0) AS r_score, COALESCE(s.f_score, 0) AS f_score,
            COALESCE(s.m_score, 0) AS m_score,
            CASE WHEN c.first_day IS NULL THEN 'potential'
@@ -236,16 +309,16 @@ staged AS (
      CROSS JOIN shop
      UNION ALL
     -- the company's customers who never bought
-    SELECT p.id, NULL, NULL, 0, 0, 0, 0, 0, NULL, 0, 0, 0, 'potential', NULL
+    SELECT p.id, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0, 'potential', NULL
       FROM res_partner p
      WHERE p.active AND p.partner_share AND (p.company_id = %(company)s OR p.company_id IS NULL)
        AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = p.id)
        AND NOT EXISTS (SELECT 1 FROM per_customer c WHERE c.partner_id = p.id)
 )
-SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
+SELECT partner_id, first_day, last_day, purchase_days, repeat_amount, orders,
        recency_days AS rfm_recency_days,
        frequency::int AS rfm_frequency,
-       monetary AS rfm_monetary,
+       monetary_cents * 0.01 AS rfm_monetary,
        r_score AS rfm_r_score, f_score AS rfm_f_score, m_score AS rfm_m_score,
        CASE WHEN first_day IS NULL THEN NULL
             WHEN r_score + f_score + m_score >= %(class_a)s THEN 'A'
@@ -258,8 +331,10 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
         AND recency_days > GREATEST(%(gap_factor)s * CASE WHEN k.partner_id IS NULL THEN 1
                                                           ELSE %(complaint_factor)s END * typical_gap,
                                     %(min_days)s)) AS churn_warning,
-       CASE WHEN first_day IS NULL THEN NULL ELSE ROUND(typical_gap::numeric, 1) END AS churn_typical_gap,
-       net_spend AS clv_historical
+       -- (a median of whole days: x.0, x.25, x.5 or x.75, exact in float8) rounded half up to 0.1
+       CASE WHEN first_day IS NULL THEN NULL ELSE FLOOR(typical_gap * 10 + 0.5)::bigint * 0.1 END
+           AS churn_typical_gap,
+       net_cents * 0.01 AS clv_historical
   FROM staged
   -- complaint weight: open or unsatisfied complaints received in the last complaint_days days
   LEFT JOIN (SELECT DISTINCT f.partner_id FROM shop_crm_feedback f
@@ -267,7 +342,17 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
                 AND f.received_date >= %(complaints_from)s AND f.received_date < %(day_after)s
                 AND (f.stage IN ('new', 'in_progress') OR f.satisfaction IN ('1', '2'))) k USING (partner_id)
             """,
-            amount=amount,
+            orders=SQL(" UNION ALL ").join(
+                SQL(
+                    "SELECT o.partner_id, o.date_order::date AS day, %s AS amount FROM %s o WHERE %s",
+                    amount,
+                    table,
+                    condition,
+                )  # fmt: skip
+                for table, condition in self._purchase_sources(company, as_of)
+            ),
+            monetary_cents=cents(SQL("COALESCE(SUM(amount) FILTER (WHERE day >= %s), 0)", window_start)),
+            net_cents=cents(SQL("SUM(amount)")),
             tmp=TMP,
             company=company.id,
             day_after=as_of + timedelta(days=1),
@@ -285,68 +370,73 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
             complaints_from=as_of - timedelta(days=settings.complaint_days - 1),
         )
 
-    def _lifetime_value(self, company, as_of):
-        """Fit BG/NBD + Gamma-Gamma (time in weeks) on the customers' profiles and predict.
+    def _clv_profiles(self, as_of):
+        """The customers' (id, repeat purchase days, recency, age in days, average repeat spend) profiles,
+        as numpy arrays: read with a binary COPY straight into numpy, no Python object per customer."""
+        layout = _binary_layout(partner_id=">i4", repeat=">i4", recency=">i4", age=">i4", spend=">f8")
+        query = SQL(
+            """
+            COPY (SELECT partner_id, purchase_days::int - 1, last_day - first_day, %(as_of)s - first_day,
+                         CASE WHEN purchase_days > 1 THEN repeat_amount / (purchase_days - 1)
+                              ELSE 0 END::float8
+                    FROM %(tmp)s
+                   WHERE first_day IS NOT NULL) TO STDOUT WITH (FORMAT binary)
+            """,
+            as_of=as_of,
+            tmp=TMP,
+        )
+        rows = _binary_rows(_copy(self.env.cr, query), layout)
+        return {name: rows[name].astype(float if name == "spend" else np.int64) for name in
+                ("partner_id", "repeat", "recency", "age", "spend")}  # fmt: skip
 
-        Returns the method, its summary and the predictions per customer (``partner_ids``, ``clv``,
-        ``alive``: numpy arrays, ``alive`` None for the simple estimate)."""
-        cr = self.env.cr
-        # Each profile column comes as one string of binary numbers (int4send/float8send, big-endian):
-        # read straight into numpy, no Python object per customer. The aggregates of one query level see
-        # the rows in the same order: the columns stay aligned.
-        cr.execute(
-            SQL(
-                """
-                SELECT string_agg(int4send(partner_id), ''::bytea),
-                       string_agg(int4send(purchase_days::int - 1), ''::bytea),
-                       string_agg(int4send(last_day - first_day), ''::bytea),
-                       string_agg(int4send(%(as_of)s - first_day), ''::bytea),
-                       string_agg(float8send(CASE WHEN purchase_days > 1
-                                                  THEN repeat_amount / (purchase_days - 1) ELSE 0 END),
-                                  ''::bytea)
-                  FROM %(tmp)s
-                 WHERE first_day IS NOT NULL
-                """,
-                as_of=as_of,
-                tmp=TMP,
-            )
-        )
-        partner_ids, repeat, recency, age, spend = (
-            np.frombuffer(column, dtype=dtype) if column is not None else np.zeros(0)
-            for column, dtype in zip(cr.fetchone(), (">i4", ">i4", ">i4", ">i4", ">f8"), strict=True)
-        )
-        if not len(partner_ids):
-            return {"method": False, "summary": self.env._("No purchases yet."), "partner_ids": partner_ids}
-        frequency = repeat.astype(float)
-        spend = spend.astype(float)
-        result = clv.fit_or_fallback(
+    @staticmethod
+    def _fit_lifetime_value(profiles, min_customers, min_repeat_buyers):
+        """Fit BG/NBD + Gamma-Gamma (time in weeks) on the profiles and predict (no database access: run in
+        a thread of its own). None when nobody bought."""
+        if not len(profiles["partner_id"]):
+            return None
+        frequency = profiles["repeat"].astype(float)
+        return clv.fit_or_fallback(
             frequency,
-            recency.astype(float) / DAYS_PER_WEEK,
-            age.astype(float) / DAYS_PER_WEEK,
-            np.where(frequency > 0, spend, 0.0),
+            profiles["recency"] / DAYS_PER_WEEK,
+            profiles["age"] / DAYS_PER_WEEK,
+            np.where(frequency > 0, profiles["spend"], 0.0),
             horizon=CLV_HORIZON_MONTHS * clv.WEEKS_PER_MONTH,
-            min_customers=company.shop_crm_clv_min_customers,
-            min_repeat_buyers=company.shop_crm_clv_min_repeat,
+            min_customers=min_customers,
+            min_repeat_buyers=min_repeat_buyers,
         )
+
+    def _lifetime_value(self, as_of, profiles, result):
+        """Describe the fitted lifetime-value models and put their predictions in CLV_TMP (partner_id,
+        clv_cents, alive_e4: whole cents and ten-thousandths, sent in binary: no decimal text per
+        customer). Returns the method and its summary."""
+        cr = self.env.cr
+        cr.execute(SQL("DROP TABLE IF EXISTS %s", CLV_TMP))
+        cr.execute(SQL("CREATE TEMP TABLE %s (partner_id int4, clv_cents int8, alive_e4 int8)", CLV_TMP))
+        if result is None:
+            return {"method": False, "summary": self.env._("No purchases yet.")}
+        alive = result.probability_alive
+        layout = _binary_layout(partner_id=">i4", clv=">i8", alive=">i8")
+        rows = _binary_fill(np.empty(len(profiles["partner_id"]), dtype=layout))
+        rows["partner_id"] = profiles["partner_id"]
+        rows["clv"] = _scaled(result.clv, 100)
+        rows["alive"] = NULL_SCALED if alive is None else _scaled(alive, 10_000)
+        data = COPY_HEADER + rows.tobytes() + COPY_TRAILER
+        _copy(cr, SQL("COPY %s FROM STDIN WITH (FORMAT binary)", CLV_TMP), data)
+        cr.execute(SQL("ANALYZE %s", CLV_TMP))  # the join of the write-back hashes this narrow table
         if result.method == clv.METHOD_MODEL:
             bg, gg = result.bgnbd, result.gamma_gamma
             summary = self.env._(
                 "BG/NBD r=%(r).3f α=%(alpha).3f a=%(a).3f b=%(b).3f; "
                 "Gamma-Gamma p=%(p).3f q=%(q).3f γ=%(gamma).3f (%(customers)s customers, as of %(date)s)",
                 r=bg.r, alpha=bg.alpha, a=bg.a, b=bg.b, p=gg.p, q=gg.q, gamma=gg.gamma,
-                customers=len(partner_ids), date=as_of,
+                customers=len(rows), date=as_of,
             )  # fmt: skip
         else:
             summary = self.env._(
                 "Simple estimate (purchase rate × average spend), because: %(reason)s", reason=result.reason
             )
-        return {
-            "method": result.method,
-            "summary": summary,
-            "partner_ids": partner_ids,
-            "clv": result.clv,
-            "alive": result.probability_alive,
-        }
+        return {"method": result.method, "summary": summary}
 
     def _record_changes(self, company, as_of):
         """Keep every change of class, segment or stage in shop.crm.segment.change."""
@@ -424,24 +514,20 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
         or insert it); return how many."""
         cr = self.env.cr
         columns = [SQL.identifier(column) for column in VALUE_FIELDS]
-        predicted = clv_result.get("clv")
-        alive = clv_result.get("alive")
         new_values = SQL(
             """
             SELECT t.partner_id, %(stats)s,
-                   c.clv AS clv_predicted_12m, c.alive AS probability_alive,
+                   NULLIF(c.clv_cents, %(null)s) * 0.01 AS clv_predicted_12m,
+                   NULLIF(c.alive_e4, %(null)s) * 0.0001 AS probability_alive,
                    CASE WHEN c.partner_id IS NOT NULL THEN %(method)s END::varchar AS clv_method
               FROM %(tmp)s t
-              LEFT JOIN unnest(%(ids)s::int[], %(clv)s::numeric[], %(alive)s::numeric[])
-                        AS c(partner_id, clv, alive) ON c.partner_id = t.partner_id
+              LEFT JOIN %(clv)s c ON c.partner_id = t.partner_id
             """,
             stats=SQL(", ").join(SQL("t.%s", SQL.identifier(column)) for column in STATS_COLUMNS),
+            null=int(NULL_SCALED),
             method=clv_result["method"] or None,
             tmp=TMP,
-            # rounded here and sent as decimal text: no float8 -> numeric conversion per customer in SQL
-            ids=_array_literal(clv_result["partner_ids"]),
-            clv=_array_literal(np.round(predicted, 2)) if predicted is not None else None,
-            alive=_array_literal(np.round(alive, 4)) if alive is not None else None,
+            clv=CLV_TMP,
         )
         cr.execute(SQL("SELECT 1 FROM %s WHERE company_id = %s LIMIT 1", VALUES, company.id))
         if not cr.rowcount:
@@ -478,9 +564,59 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount,
         return cr.rowcount
 
 
-def _array_literal(values):
-    """A PostgreSQL array literal ('{1,2,3}') for a numpy array of numbers: fast to send and to parse."""
-    items = values.tolist()
-    if values.dtype.kind == "f" and np.isnan(values).any():
-        return "{" + ",".join("NULL" if math.isnan(item) else repr(item) for item in items) + "}"
-    return "{" + ",".join(map(repr, items)) + "}"
+def _scaled(values, factor):
+    """Whole multiples of 1/factor (int64) of a float array, NaN as NULL_SCALED."""
+    scaled = np.round(np.asarray(values, dtype=float) * factor)
+    missing = ~np.isfinite(scaled)
+    scaled[missing] = 0
+    result = scaled.astype(np.int64)
+    result[missing] = NULL_SCALED
+    return result
+
+
+def _copy(cr, query, data=None):
+    """Run a COPY statement (an SQL object) in binary: send ``data`` (COPY ... FROM STDIN) or return what
+    it writes (COPY ... TO STDOUT), as bytes."""
+    statement = cr.mogrify(query.code, query.params).decode()
+    stream = io.BytesIO(data or b"")
+    # As in core (ir.model.data): no asynchronous wait callback (gevent) during a COPY.
+    callback = psycopg2.extensions.get_wait_callback()
+    psycopg2.extensions.set_wait_callback(None)
+    try:
+        cr.copy_expert(statement, stream)
+    finally:
+        psycopg2.extensions.set_wait_callback(callback)
+    return stream.getvalue() if data is None else None
+
+
+def _binary_layout(**columns):
+    """The numpy layout of a binary COPY row of these (fixed-size, big-endian) columns: the number of
+    fields, then for each its length and value."""
+    layout = [("fields", ">i2")]
+    for name, dtype in columns.items():
+        layout += [(f"{name}_length", ">i4"), (name, dtype)]
+    return np.dtype(layout)
+
+
+def _binary_fill(rows):
+    """Set the field count and the field lengths of binary COPY rows."""
+    names = rows.dtype.names[2::2]
+    rows["fields"] = len(names)
+    for name in names:
+        rows[f"{name}_length"] = rows.dtype.fields[name][0].itemsize
+    return rows
+
+
+def _binary_rows(data, layout):
+    """The rows of a binary COPY output as a numpy record array of ``layout`` (fixed-size rows: no NULL)."""
+    if not data.startswith(COPY_SIGNATURE):
+        raise ValueError("not a binary COPY stream")
+    (extension,) = struct.unpack_from(">i", data, len(COPY_SIGNATURE) + 4)
+    start = len(COPY_SIGNATURE) + 8 + extension
+    if not data.endswith(COPY_TRAILER) or (len(data) - start - len(COPY_TRAILER)) % layout.itemsize:
+        raise ValueError("unexpected binary COPY row layout")
+    rows = np.frombuffer(data, dtype=layout, offset=start, count=(len(data) - start - 2) // layout.itemsize)
+    expected = _binary_fill(np.zeros(1, dtype=layout))
+    if any((rows[name] != expected[name][0]).any() for name in layout.names[:1] + layout.names[1::2]):
+        raise ValueError("unexpected binary COPY row layout")
+    return rows

@@ -492,9 +492,19 @@ class TestAnalyticsAccessAndSettings(AnalyticsCase):
         self.assertEqual(customer.lifecycle_stage, "lost")
 
     def _as_if_committed(self):
-        """Pretend the last run was committed by an earlier transaction (a test is one transaction)."""
+        """Pretend the last run was committed after everything written so far (a test is one transaction,
+        whose savepoints write with later transaction ids): its horizon becomes the id after the newest
+        one that wrote an input."""
+        self.env.cr.execute(
+            "SELECT (GREATEST((SELECT MAX(xmin::text::bigint) FROM res_partner),"
+            " (SELECT MAX(xmin::text::bigint) FROM pos_order),"
+            " (SELECT MAX(xmin::text::bigint) FROM sale_order),"
+            " (SELECT MAX(xmin::text::bigint) FROM shop_crm_feedback)) + 1)::text"
+        )
         fingerprint = self.company.shop_crm_analytics_fingerprint
-        self.company.shop_crm_analytics_fingerprint = "0:" + fingerprint.partition(":")[2]
+        self.company.shop_crm_analytics_fingerprint = (
+            self.env.cr.fetchone()[0] + ":" + fingerprint.partition(":")[2]
+        )
 
     def test_rerun_skips_only_when_nothing_changed(self):
         customer = self._customers("Shortcut Sun")
@@ -504,9 +514,21 @@ class TestAnalyticsAccessAndSettings(AnalyticsCase):
         self._as_if_committed()
         self.assertTrue(self._run().get("unchanged"), "same date, settings, orders and customers: skipped")
         self._as_if_committed()
-        self._orders([(customer, ago(10), 10.0)])  # a new order
+        order = self._orders([(customer, ago(10), 10.0)])  # a new order
         self.assertFalse(self._run().get("unchanged"))
         self.assertEqual(customer.rfm_recency_days, 10)
+        self._as_if_committed()
+        self.assertTrue(self._run().get("unchanged"))
+        with self.cr.savepoint():  # a later transaction changes an order: as many orders as before
+            order.date_order = datetime.combine(ago(5), datetime.min.time())
+            self.env.flush_all()
+        self.assertFalse(self._run().get("unchanged"), "an order written after the last run")
+        self.assertEqual(customer.rfm_recency_days, 5)
+        self._as_if_committed()
+        with self.cr.savepoint():
+            customer.name = "Shortcut Sun Jr"
+            self.env.flush_all()
+        self.assertFalse(self._run().get("unchanged"), "a customer written after the last run")
         self._as_if_committed()
         self.assertFalse(self._run(as_of=D + timedelta(days=1)).get("unchanged"), "another date")
         self._as_if_committed()
