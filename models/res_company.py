@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from ..lib import rfm
 
@@ -168,6 +171,45 @@ class ResCompany(models.Model):
                         "cannot be negative."
                     )
                 )
+
+    # ---- purchases: one definition for the analytics, tiers, follow-up plans and care rules ----------
+
+    def _shop_crm_purchase_sources(self, until=None):
+        """Where the company's purchases are: ``[(table, condition on alias o)]`` for paid POS orders with a
+        customer and confirmed sales orders, dated before the day after ``until`` when given. Refunds (a
+        negative total) are included: callers that want purchases only keep ``o.amount_total > 0``."""
+        self.ensure_one()
+        day_after = SQL(" AND o.date_order < %s", until + timedelta(days=1)) if until else SQL()
+        return [
+            (
+                SQL.identifier("pos_order"),
+                SQL(
+                    "o.company_id = %s AND o.partner_id IS NOT NULL "
+                    "AND o.state IN ('paid', 'done', 'invoiced')%s",
+                    self.id,
+                    day_after,
+                ),
+            ),
+            (
+                SQL.identifier("sale_order"),
+                SQL("o.company_id = %s AND o.state = 'sale'%s", self.id, day_after),
+            ),
+        ]
+
+    def _shop_crm_purchases(self, until=None, positive=False):
+        """The company's purchases as SQL rows ``(partner_id, date_order, amount)``, the amount in the
+        company currency (numeric); only the orders with a positive total if ``positive``."""
+        amount = SQL("o.amount_total / COALESCE(NULLIF(o.currency_rate, 0), 1)")
+        return SQL(" UNION ALL ").join(
+            SQL(
+                "SELECT o.partner_id, o.date_order, %s AS amount FROM %s o WHERE %s%s",
+                amount,
+                table,
+                condition,
+                SQL(" AND o.amount_total > 0") if positive else SQL(),
+            )
+            for table, condition in self._shop_crm_purchase_sources(until)
+        )
 
     @api.model
     def _shop_crm_member_programs(self):

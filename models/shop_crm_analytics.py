@@ -133,7 +133,7 @@ class ShopCrmAnalytics(models.AbstractModel):
     # ---- skipping a run whose result would be the same ----------------------------------------------
     #
     # The fingerprint of a run is "<horizon>:<key>|<counts>": the key is the date and the settings; the
-    # counts are the orders read (as filtered by ``_purchase_sources``), the customers and the company's
+    # counts are the orders read (``res.company._shop_crm_purchase_sources``), the customers and the company's
     # feedback tickets; the horizon is the oldest transaction still running when the run's snapshot was
     # taken (``pg_snapshot_xmin``). A row written by a transaction whose id is at or after the horizon
     # may be unknown to the run (or be its own): it counts as a change. A later run with the same key
@@ -148,26 +148,6 @@ class ShopCrmAnalytics(models.AbstractModel):
              str(company.shop_crm_clv_min_repeat)]
         )  # fmt: skip
 
-    def _purchase_sources(self, company, as_of):
-        """The orders the analytics read: ``[(table, condition on alias o)]``: paid POS orders and confirmed
-        sales orders of the company up to ``as_of``."""
-        day_after = as_of + timedelta(days=1)
-        return [
-            (
-                SQL.identifier("pos_order"),
-                SQL(
-                    "o.company_id = %s AND o.partner_id IS NOT NULL "
-                    "AND o.state IN ('paid', 'done', 'invoiced') AND o.date_order < %s",
-                    company.id,
-                    day_after,
-                ),
-            ),
-            (
-                SQL.identifier("sale_order"),
-                SQL("o.company_id = %s AND o.state = 'sale' AND o.date_order < %s", company.id, day_after),
-            ),
-        ]
-
     def _other_inputs(self, company):
         """The customers and the company's feedback tickets (complaints weigh on churn warnings)."""
         return [
@@ -180,7 +160,7 @@ class ShopCrmAnalytics(models.AbstractModel):
         last_key, _sep, last_counts = rest.rpartition("|")
         if last_key != key or not horizon.isdigit():
             return False
-        sources = [*self._purchase_sources(company, as_of), *self._other_inputs(company)]
+        sources = [*company._shop_crm_purchase_sources(as_of), *self._other_inputs(company)]
         # one scan per table: its row count and how many of its rows were written at or after the horizon
         self.env.cr.execute(
             SQL(
@@ -349,7 +329,7 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount, orders,
                     table,
                     condition,
                 )  # fmt: skip
-                for table, condition in self._purchase_sources(company, as_of)
+                for table, condition in company._shop_crm_purchase_sources(as_of)
             ),
             monetary_cents=cents(SQL("COALESCE(SUM(amount) FILTER (WHERE day >= %s), 0)", window_start)),
             net_cents=cents(SQL("SUM(amount)")),

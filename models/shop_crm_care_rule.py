@@ -200,17 +200,10 @@ class ShopCrmCareRule(models.Model):
     def _buyers(self, partners, first_day, last_day):
         self.env.cr.execute(
             SQL(
-                """SELECT DISTINCT partner_id FROM (
-                       SELECT partner_id, date_order FROM pos_order
-                        WHERE company_id = %(company)s AND state IN ('paid', 'done', 'invoiced')
-                          AND amount_total > 0
-                        UNION ALL
-                       SELECT partner_id, date_order FROM sale_order
-                        WHERE company_id = %(company)s AND state = 'sale'
-                   ) o
+                """SELECT DISTINCT partner_id FROM (%(purchases)s) o
                    WHERE o.partner_id IN %(partners)s
                      AND o.date_order::date BETWEEN %(first)s AND %(last)s""",
-                company=self.company_id.id,
+                purchases=self.company_id.sudo()._shop_crm_purchases(positive=True),
                 partners=partners.subselect(),
                 first=first_day,
                 last=last_day,

@@ -98,15 +98,11 @@ class ShopCrmFollowupRule(models.Model):
         )
         purchases = SQL(
             """
-            SELECT partner_id, MIN(date_order)::date AS first_day, MAX(date_order)::date AS last_day FROM (
-                SELECT partner_id, date_order FROM pos_order
-                 WHERE company_id = %(company)s AND state IN ('paid', 'done', 'invoiced') AND amount_total > 0
-                 UNION ALL
-                SELECT partner_id, date_order FROM sale_order
-                 WHERE company_id = %(company)s AND state = 'sale'
-            ) o WHERE partner_id IN %(partners)s GROUP BY partner_id
+            SELECT partner_id, MIN(date_order)::date AS first_day, MAX(date_order)::date AS last_day
+              FROM (%(purchases)s) o
+             WHERE partner_id IN %(partners)s GROUP BY partner_id
             """,
-            company=self.company_id.id,
+            purchases=self.company_id.sudo()._shop_crm_purchases(positive=True),
             partners=partners.subselect(),
         )
         if self.timing == "cadence":

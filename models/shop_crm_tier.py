@@ -95,7 +95,7 @@ class ShopCrmTier(models.Model):
         with the grace period before downgrades and locked tiers untouched (rules: lib/membership.py),
         in set-based SQL. Changes are recorded in shop.crm.tier.history and the customers' chatter.
         Returns the partners whose tier changed."""
-        as_of = as_of or fields.Date.context_today(self)
+        as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
         if not self.sudo().search_count([("company_id", "=", company.id)], limit=1):
             return self.env["res.partner"]
         program = company._shop_crm_member_program()
@@ -114,20 +114,10 @@ class ShopCrmTier(models.Model):
                     SELECT p.id, p.tier_id, COALESCE(p.tier_locked, FALSE) AS locked, p.tier_below_since
                       FROM res_partner p
                      WHERE p.member_company_id = %(company)s AND p.member_code IS NOT NULL %(only)s
-                ), orders AS (
-                    SELECT o.partner_id, o.date_order::date AS day,
-                           o.amount_total / COALESCE(NULLIF(o.currency_rate, 0), 1) AS amount
-                      FROM pos_order o JOIN members m ON m.id = o.partner_id
-                     WHERE o.company_id = %(company)s AND o.state IN ('paid', 'done', 'invoiced')
-                       AND o.date_order >= (SELECT MIN(since) FROM tiers)
-                       AND o.date_order < %(as_of)s::date + 1
-                     UNION ALL
-                    SELECT o.partner_id, o.date_order::date,
-                           o.amount_total / COALESCE(NULLIF(o.currency_rate, 0), 1)
-                      FROM sale_order o JOIN members m ON m.id = o.partner_id
-                     WHERE o.company_id = %(company)s AND o.state = 'sale'
-                       AND o.date_order >= (SELECT MIN(since) FROM tiers)
-                       AND o.date_order < %(as_of)s::date + 1
+                ), orders AS (  -- purchases minus refunds
+                    SELECT o.partner_id, o.date_order::date AS day, o.amount
+                      FROM (%(purchases)s) o JOIN members m ON m.id = o.partner_id
+                     WHERE o.date_order >= (SELECT MIN(since) FROM tiers)
                 ), spend AS (
                     SELECT t.id AS tier_id, o.partner_id, SUM(o.amount) AS spend
                       FROM orders o JOIN tiers t ON o.day > t.since
@@ -189,6 +179,7 @@ class ShopCrmTier(models.Model):
                 """,
                 as_of=as_of,
                 company=company.id,
+                purchases=company._shop_crm_purchases(until=as_of),
                 program=program.id,
                 grace=company.shop_crm_tier_grace_days,
                 uid=self.env.uid,
