@@ -43,12 +43,12 @@ class TestFollowupPlans(ShopCrmCase):
         with freeze_time(day):
             return self.Rule._cron_create_followups()
 
-    def _buy(self, partner, day):
+    def _buy(self, partner, day, price=50):
         order = self.env["sale.order"].create(
             {
                 "partner_id": partner.id,
                 "order_line": [
-                    Command.create({"product_id": self.product.id, "price_unit": 50, "tax_id": []})
+                    Command.create({"product_id": self.product.id, "price_unit": price, "tax_id": []})
                 ],
             }
         )
@@ -93,6 +93,22 @@ class TestFollowupPlans(ShopCrmCase):
         with freeze_time(D + timedelta(days=2)):
             self._activities(self.other).action_feedback()
         self.assertEqual(self._cron(D + timedelta(days=3)), 0, "once")
+
+    def test_after_first_purchase_counts_purchases_only(self):
+        self.Rule.with_user(self.manager).create(
+            {
+                "name": "Thank gold buyers",
+                "tier_id": self.gold.id,
+                "timing": "after_first_purchase",
+                "interval_days": 7,
+                "purpose": "after_sales",
+            }
+        )
+        self._buy(self.vip, D - timedelta(days=20), price=0)  # a free sample is not a purchase
+        self.assertEqual(self._cron(D), 0)
+        self._buy(self.vip, D - timedelta(days=3))
+        self.assertEqual(self._cron(D), 0, "3 days after the first purchase")
+        self.assertEqual(self._cron(D + timedelta(days=4)), 1)
 
     def test_lost_customers_once_per_episode(self):
         self.Rule.with_user(self.manager).create(
