@@ -2,10 +2,11 @@
 
 Everything is computed per company in set-based SQL: one statement of aggregates and window functions
 fills a temporary table with every customer's values; the lifetime-value models are fitted on the
-customers' (frequency, recency, age) profiles with numpy/scipy (``lib/clv.py``); then the changes are
-recorded (``shop.crm.segment.change``), new churn warnings get one follow-up activity, and only the
-customers whose values changed are written, into ``shop.crm.customer.value`` (one narrow row per
-customer and company). The definitions are in ``lib/rfm.py``.
+customers' (frequency, recency, age) profiles with numpy/scipy (``lib/clv.py``, in a thread, read and
+written by binary COPY) while the changes are recorded (``shop.crm.segment.change``) and new churn
+warnings get one follow-up activity; then only the customers whose values changed are written, into
+``shop.crm.customer.value`` (one narrow row per customer and company). The definitions are in
+``lib/rfm.py``; the purchases are ``res.company._shop_crm_purchases``.
 
 From a shell: ``env["shop.crm.analytics"].run(as_of=date(2026, 11, 1))``.
 """
@@ -133,14 +134,14 @@ class ShopCrmAnalytics(models.AbstractModel):
     # ---- skipping a run whose result would be the same ----------------------------------------------
     #
     # The fingerprint of a run is "<horizon>:<key>|<counts>": the key is the date and the settings; the
-    # counts are the orders read (``res.company._shop_crm_purchase_sources``), the customers and the company's
-    # feedback tickets; the horizon is the oldest transaction still running when the run's snapshot was
-    # taken (``pg_snapshot_xmin``). A row written by a transaction whose id is at or after the horizon
-    # may be unknown to the run (or be its own): it counts as a change. A later run with the same key
-    # recomputes unless these tables still hold the same number of rows and none was written at or
-    # after the horizon (``age(xmin)``: wraparound-safe). Rows only leave the orders read by an update
-    # (a new row version: written after the horizon) or a deletion (fewer rows), so the orders, customers
-    # and tickets are then exactly those of the last run.
+    # counts are the orders read (``res.company._shop_crm_purchase_sources``), the customers and the
+    # company's feedback tickets; the horizon is the oldest transaction still running when the run's
+    # snapshot was taken (``pg_snapshot_xmin``). A row written by a transaction whose id is at or after the
+    # horizon may be unknown to the run (or be its own): it counts as a change. A later run with the same
+    # key recomputes unless these tables still hold the same number of rows and none was written at or after
+    # the horizon (``age(xmin)``: wraparound-safe). Rows only leave the orders read by an update (a new row
+    # version: written after the horizon) or a deletion (fewer rows), so the orders, customers and tickets
+    # are then exactly those of the last run.
 
     def _inputs_key(self, company, as_of, settings):
         return "|".join(
