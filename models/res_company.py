@@ -175,26 +175,20 @@ class ResCompany(models.Model):
     # ---- purchases: one definition for the analytics, tiers, follow-up plans and care rules ----------
 
     def _shop_crm_purchase_sources(self, until=None):
-        """Where the company's purchases are: ``[(table, condition on alias o)]`` for paid POS orders with a
+        """Where the company's purchases are: ``{table: condition on alias o}`` for paid POS orders with a
         customer and confirmed sales orders, dated before the day after ``until`` when given. Refunds (a
         negative total) are included: callers that want purchases only keep ``o.amount_total > 0``."""
         self.ensure_one()
         day_after = SQL(" AND o.date_order < %s", until + timedelta(days=1)) if until else SQL()
-        return [
-            (
-                SQL.identifier("pos_order"),
-                SQL(
-                    "o.company_id = %s AND o.partner_id IS NOT NULL "
-                    "AND o.state IN ('paid', 'done', 'invoiced')%s",
-                    self.id,
-                    day_after,
-                ),
+        return {
+            "pos_order": SQL(
+                "o.company_id = %s AND o.partner_id IS NOT NULL "
+                "AND o.state IN ('paid', 'done', 'invoiced')%s",
+                self.id,
+                day_after,
             ),
-            (
-                SQL.identifier("sale_order"),
-                SQL("o.company_id = %s AND o.state = 'sale'%s", self.id, day_after),
-            ),
-        ]
+            "sale_order": SQL("o.company_id = %s AND o.state = 'sale'%s", self.id, day_after),
+        }
 
     def _shop_crm_purchases(self, until=None, positive=False):
         """The company's purchases as SQL rows ``(partner_id, date_order, amount)``, the amount in the
@@ -204,11 +198,11 @@ class ResCompany(models.Model):
             SQL(
                 "SELECT o.partner_id, o.date_order, %s AS amount FROM %s o WHERE %s%s",
                 amount,
-                table,
+                SQL.identifier(table),
                 condition,
                 SQL(" AND o.amount_total > 0") if positive else SQL(),
             )
-            for table, condition in self._shop_crm_purchase_sources(until)
+            for table, condition in self._shop_crm_purchase_sources(until).items()
         )
 
     @api.model

@@ -161,7 +161,11 @@ class ShopCrmAnalytics(models.AbstractModel):
         last_key, _sep, last_counts = rest.rpartition("|")
         if last_key != key or not horizon.isdigit():
             return False
-        sources = [*company._shop_crm_purchase_sources(as_of), *self._other_inputs(company)]
+        purchases = company._shop_crm_purchase_sources(as_of)
+        sources = [
+            *((SQL.identifier(table), condition) for table, condition in purchases.items()),
+            *self._other_inputs(company),
+        ]
         # one scan per table: its row count and how many of its rows were written at or after the horizon
         self.env.cr.execute(
             SQL(
@@ -181,8 +185,8 @@ class ShopCrmAnalytics(models.AbstractModel):
         )
         row = self.env.cr.fetchone()
         counts, written = row[0::2], sum(row[1::2])
-        orders = counts[0] + counts[1]
-        return not written and last_counts == "/".join(map(str, [orders, *counts[2:]]))
+        orders = sum(counts[: len(purchases)])
+        return not written and last_counts == "/".join(map(str, [orders, *counts[len(purchases) :]]))
 
     def _fingerprint(self, company, key):
         """The fingerprint of this run (see above), once TMP holds its order counts."""
@@ -327,10 +331,10 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount, orders,
                 SQL(
                     "SELECT o.partner_id, o.date_order::date AS day, %s AS amount FROM %s o WHERE %s",
                     amount,
-                    table,
+                    SQL.identifier(table),
                     condition,
-                )  # fmt: skip
-                for table, condition in company._shop_crm_purchase_sources(as_of)
+                )
+                for table, condition in company._shop_crm_purchase_sources(as_of).items()
             ),
             monetary_cents=cents(SQL("COALESCE(SUM(amount) FILTER (WHERE day >= %s), 0)", window_start)),
             net_cents=cents(SQL("SUM(amount)")),

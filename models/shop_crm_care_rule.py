@@ -231,6 +231,7 @@ class ShopCrmCareRule(models.Model):
         if not windows:
             return {}
         lang = self.company_id.partner_id.lang or "en_US"
+        purchases = self.company_id.sudo()._shop_crm_purchase_sources()
         self.env.cr.execute(
             SQL(
                 """SELECT w.log_id,
@@ -242,13 +243,11 @@ class ShopCrmCareRule(models.Model):
                      JOIN (
                          SELECT o.partner_id, o.date_order::date AS day, l.id AS line_id, l.product_id, l.qty
                            FROM pos_order o JOIN pos_order_line l ON l.order_id = o.id
-                          WHERE o.company_id = %(company)s AND o.state IN ('paid', 'done', 'invoiced')
-                            AND l.qty > 0
+                          WHERE %(pos_paid)s AND l.qty > 0
                           UNION ALL
                          SELECT o.partner_id, o.date_order::date, l.id, l.product_id, l.product_uom_qty
                            FROM sale_order o JOIN sale_order_line l ON l.order_id = o.id
-                          WHERE o.company_id = %(company)s AND o.state = 'sale' AND l.product_uom_qty > 0
-                            AND l.display_type IS NULL
+                          WHERE %(sale_confirmed)s AND l.product_uom_qty > 0 AND l.display_type IS NULL
                      ) b ON b.partner_id = w.partner_id AND b.day BETWEEN w.last - %(days)s AND w.last
                      JOIN product_product pp ON pp.id = b.product_id
                      JOIN product_template t ON t.id = pp.product_tmpl_id
@@ -257,7 +256,8 @@ class ShopCrmCareRule(models.Model):
                 logs=[log.id for log, _last in windows],
                 partners=[log.partner_id.id for log, _last in windows],
                 lasts=[last for _log, last in windows],
-                company=self.company_id.id,
+                pos_paid=purchases["pos_order"],
+                sale_confirmed=purchases["sale_order"],
                 days=FESTIVAL_BUYING_DAYS,
             )
         )
