@@ -17,6 +17,7 @@ import struct
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from decimal import Decimal
 
 import numpy as np
 import psycopg2.extensions
@@ -93,7 +94,7 @@ class ShopCrmAnalytics(models.AbstractModel):
         cr.execute(self._customer_values_query(company, as_of, settings))
         customers = cr.rowcount
         cr.execute(SQL("ANALYZE %s", TMP))  # row counts for the joins below
-        profiles = self._clv_profiles(as_of)
+        profiles = self._clv_profiles(company, as_of)
         # The lifetime-value models are fitted in a thread of their own (numpy/scipy, no database access)
         # while PostgreSQL records the changes and creates the activities.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shop_crm_clv") as executor:
@@ -104,7 +105,7 @@ class ShopCrmAnalytics(models.AbstractModel):
             recorded = self._record_changes(company, as_of) if previous_run else 0
             activities = self._create_churn_activities(company, as_of)
             fitted = fitting.result()
-        clv_result = self._lifetime_value(as_of, profiles, fitted)
+        clv_result = self._lifetime_value(company, as_of, profiles, fitted)
         changed = self._write_back(company, clv_result)
         fingerprint = self._fingerprint(company, key)
         cr.execute(SQL("DROP TABLE %s, %s", TMP, CLV_TMP))
@@ -146,7 +147,7 @@ class ShopCrmAnalytics(models.AbstractModel):
     def _inputs_key(self, company, as_of, settings):
         return "|".join(
             [str(as_of), repr(settings), str(company.shop_crm_clv_min_customers),
-             str(company.shop_crm_clv_min_repeat)]
+             str(company.shop_crm_clv_min_repeat), str(self._currency_units(company)[0])]
         )  # fmt: skip
 
     def _other_inputs(self, company):
@@ -206,8 +207,16 @@ class ShopCrmAnalytics(models.AbstractModel):
         horizon, *counts = self.env.cr.fetchone()
         return f"{horizon}:{key}|{'/'.join(map(str, counts))}"
 
+    @staticmethod
+    def _currency_units(company):
+        """How many of the smallest units of the company currency make one (100 for CNY), and one such
+        unit as a Decimal (0.01): amounts are summed exactly in these units."""
+        digits = company.currency_id.decimal_places
+        return 10**digits, Decimal(1).scaleb(-digits)
+
     def _customer_values_query(self, company, as_of, settings):
         window_start = as_of - timedelta(days=settings.window_days - 1)
+        scale, unit = self._currency_units(company)
         high = settings.high_score
         segment_cases = SQL(" ").join(
             SQL(
@@ -222,15 +231,15 @@ class ShopCrmAnalytics(models.AbstractModel):
             )  # fmt: skip
             for (r_high, f_high, m_high), code in rfm.SEGMENTS.items()
         )
-        # Amounts in the company currency; numeric -> float8 once per order (the conversion goes through
-        # text: doing it twice per order, for the rate too, costs seconds on a chain).
+        # Each order's total in the company currency, in whole smallest units of that currency (cents),
+        # rounded half away from zero by the cast: integer sums are exact (and cheaper to compute than a
+        # numeric -> float8 conversion, which goes through text).
         amount = SQL(
-            "CASE WHEN o.currency_rate IS NULL OR o.currency_rate IN (0, 1) THEN o.amount_total::float8 "
-            "ELSE (o.amount_total / o.currency_rate)::float8 END"
+            "CASE WHEN o.currency_rate IS NULL OR o.currency_rate IN (0, 1) "
+            "THEN (o.amount_total * %s)::bigint ELSE (o.amount_total * %s / o.currency_rate)::bigint END",
+            scale,
+            scale,
         )
-
-        def cents(total):
-            return SQL("TRUNC(%s * 100 + SIGN(%s) * 0.5)::bigint", total, total)
 
         return SQL(
             """
@@ -255,15 +264,14 @@ per_customer AS (
            COUNT(*) FILTER (WHERE amount > 0 AND (previous_day IS NULL OR day > previous_day))
                AS purchase_days,
            COUNT(*) FILTER (WHERE amount > 0 AND day >= %(window_start)s) AS frequency,
-           -- per-order arithmetic in float8 (fast), each customer's sums in whole cents (exact ties;
-           -- rounded half away from zero like numeric ROUND; no float -> numeric text conversion)
-           %(monetary_cents)s AS monetary_cents,
-           %(net_cents)s AS net_cents,
+           COALESCE(SUM(amount) FILTER (WHERE day >= %(window_start)s), 0)::bigint AS monetary_units,
+           SUM(amount)::bigint AS net_units,
            COUNT(*) AS orders,  -- every order read, for the fingerprint
            PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY day - previous_day)
                FILTER (WHERE amount > 0 AND day > previous_day) AS median_gap,
-           -- spent on the purchase days after the first one (float8: only the lifetime-value models use it)
-           COALESCE(SUM(amount) FILTER (WHERE amount > 0 AND day > first_day_before), 0) AS repeat_amount
+           -- spent on the purchase days after the first one (for the lifetime-value models)
+           COALESCE(SUM(amount) FILTER (WHERE amount > 0 AND day > first_day_before), 0)::bigint
+               AS repeat_units
       FROM marked
      GROUP BY partner_id
 ),
@@ -271,7 +279,7 @@ scores AS (  -- among the customers with a purchase in the window; most recent =
     SELECT partner_id,
            CEIL(5 * CUME_DIST() OVER (ORDER BY last_day))::int AS r_score,
            CEIL(5 * CUME_DIST() OVER (ORDER BY frequency))::int AS f_score,
-           CEIL(5 * CUME_DIST() OVER (ORDER BY monetary_cents))::int AS m_score
+           CEIL(5 * CUME_DIST() OVER (ORDER BY monetary_units))::int AS m_score
       FROM per_customer
      WHERE frequency > 0
 ),
@@ -280,8 +288,8 @@ shop AS (
       FROM per_customer WHERE purchase_days >= 2
 ),
 staged AS (
-    SELECT c.partner_id, c.first_day, c.last_day, c.purchase_days, c.frequency, c.monetary_cents,
-           c.net_cents, c.orders, c.repeat_amount, %(as_of)s - c.last_day AS recency_days,
+    SELECT c.partner_id, c.first_day, c.last_day, c.purchase_days, c.frequency, c.monetary_units,
+           c.net_units, c.orders, c.repeat_units, %(as_of)s - c.last_day AS recency_days,
            COALESCE(s.r_score, 0) AS r_score, COALESCE(s.f_score, 0) AS f_score,
            COALESCE(s.m_score, 0) AS m_score,
            CASE WHEN c.first_day IS NULL THEN 'potential'
@@ -300,10 +308,10 @@ staged AS (
        AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = p.id)
        AND NOT EXISTS (SELECT 1 FROM per_customer c WHERE c.partner_id = p.id)
 )
-SELECT partner_id, first_day, last_day, purchase_days, repeat_amount, orders,
+SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
        recency_days AS rfm_recency_days,
        frequency::int AS rfm_frequency,
-       monetary_cents * 0.01 AS rfm_monetary,
+       monetary_units * %(unit)s AS rfm_monetary,
        r_score AS rfm_r_score, f_score AS rfm_f_score, m_score AS rfm_m_score,
        CASE WHEN first_day IS NULL THEN NULL
             WHEN r_score + f_score + m_score >= %(class_a)s THEN 'A'
@@ -319,7 +327,7 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount, orders,
        -- (a median of whole days: x.0, x.25, x.5 or x.75, exact in float8) rounded half up to 0.1
        CASE WHEN first_day IS NULL THEN NULL ELSE FLOOR(typical_gap * 10 + 0.5)::bigint * 0.1 END
            AS churn_typical_gap,
-       net_cents * 0.01 AS clv_historical
+       net_units * %(unit)s AS clv_historical
   FROM staged
   -- complaint weight: open or unsatisfied complaints received in the last complaint_days days
   LEFT JOIN (SELECT DISTINCT f.partner_id FROM shop_crm_feedback f
@@ -336,8 +344,7 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount, orders,
                 )
                 for table, condition in company._shop_crm_purchase_sources(as_of).items()
             ),
-            monetary_cents=cents(SQL("COALESCE(SUM(amount) FILTER (WHERE day >= %s), 0)", window_start)),
-            net_cents=cents(SQL("SUM(amount)")),
+            unit=unit,
             tmp=TMP,
             company=company.id,
             day_after=as_of + timedelta(days=1),
@@ -355,19 +362,22 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount, orders,
             complaints_from=as_of - timedelta(days=settings.complaint_days - 1),
         )
 
-    def _clv_profiles(self, as_of):
+    def _clv_profiles(self, company, as_of):
         """The customers' (id, repeat purchase days, recency, age in days, average repeat spend) profiles,
         as numpy arrays: read with a binary COPY straight into numpy, no Python object per customer."""
+        scale, _unit = self._currency_units(company)
         layout = _binary_layout(partner_id=">i4", repeat=">i4", recency=">i4", age=">i4", spend=">f8")
         query = SQL(
             """
             COPY (SELECT partner_id, purchase_days::int - 1, last_day - first_day, %(as_of)s - first_day,
-                         CASE WHEN purchase_days > 1 THEN repeat_amount / (purchase_days - 1)
+                         CASE WHEN purchase_days > 1
+                              THEN repeat_units::float8 / (%(scale)s * (purchase_days - 1))
                               ELSE 0 END::float8
                     FROM %(tmp)s
                    WHERE first_day IS NOT NULL) TO STDOUT WITH (FORMAT binary)
             """,
             as_of=as_of,
+            scale=scale,
             tmp=TMP,
         )
         rows = _binary_rows(_copy(self.env.cr, query), layout)
@@ -391,20 +401,20 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount, orders,
             min_repeat_buyers=min_repeat_buyers,
         )
 
-    def _lifetime_value(self, as_of, profiles, result):
+    def _lifetime_value(self, company, as_of, profiles, result):
         """Describe the fitted lifetime-value models and put their predictions in CLV_TMP (partner_id,
-        clv_cents, alive_e4: whole cents and ten-thousandths, sent in binary: no decimal text per
-        customer). Returns the method and its summary."""
+        clv_units, alive_e4: whole smallest units of the company currency and ten-thousandths, sent in
+        binary: no decimal text per customer). Returns the method and its summary."""
         cr = self.env.cr
         cr.execute(SQL("DROP TABLE IF EXISTS %s", CLV_TMP))
-        cr.execute(SQL("CREATE TEMP TABLE %s (partner_id int4, clv_cents int8, alive_e4 int8)", CLV_TMP))
+        cr.execute(SQL("CREATE TEMP TABLE %s (partner_id int4, clv_units int8, alive_e4 int8)", CLV_TMP))
         if result is None:
             return {"method": False, "summary": self.env._("No purchases yet.")}
         alive = result.probability_alive
         layout = _binary_layout(partner_id=">i4", clv=">i8", alive=">i8")
         rows = _binary_fill(np.empty(len(profiles["partner_id"]), dtype=layout))
         rows["partner_id"] = profiles["partner_id"]
-        rows["clv"] = _scaled(result.clv, 100)
+        rows["clv"] = _scaled(result.clv, self._currency_units(company)[0])
         rows["alive"] = NULL_SCALED if alive is None else _scaled(alive, 10_000)
         data = COPY_HEADER + rows.tobytes() + COPY_TRAILER
         _copy(cr, SQL("COPY %s FROM STDIN WITH (FORMAT binary)", CLV_TMP), data)
@@ -502,7 +512,7 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount, orders,
         new_values = SQL(
             """
             SELECT t.partner_id, %(stats)s,
-                   NULLIF(c.clv_cents, %(null)s) * 0.01 AS clv_predicted_12m,
+                   NULLIF(c.clv_units, %(null)s) * %(unit)s AS clv_predicted_12m,
                    NULLIF(c.alive_e4, %(null)s) * 0.0001 AS probability_alive,
                    CASE WHEN c.partner_id IS NOT NULL THEN %(method)s END::varchar AS clv_method
               FROM %(tmp)s t
@@ -510,6 +520,7 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_amount, orders,
             """,
             stats=SQL(", ").join(SQL("t.%s", SQL.identifier(column)) for column in STATS_COLUMNS),
             null=int(NULL_SCALED),
+            unit=self._currency_units(company)[1],
             method=clv_result["method"] or None,
             tmp=TMP,
             clv=CLV_TMP,

@@ -460,6 +460,26 @@ class TestAnalyticsCompanies(AnalyticsCase):
         with self.assertRaises(AccessError):
             staff_values.search([("partner_id", "=", shared.id)]).write({"rfm_frequency": 9})
 
+    def test_amounts_in_the_smallest_unit_of_the_shop_currency(self):
+        """A shop whose currency has three decimals (Kuwaiti dinar) keeps every fils: the sums are exact in
+        the currency's smallest unit, not in cents."""
+        dinar = self.env.ref("base.KWD")
+        dinar.active = True
+        self.assertEqual(dinar.decimal_places, 3)
+        self.env.ref("product.decimal_price").digits = 3  # prices in fils, as such a shop sets up
+        shop = self.env["res.company"].create({"name": "Dinar Shop", "currency_id": dinar.id})
+        (self.manager | self.staff).write({"company_ids": [Command.link(shop.id)]})
+        customer = self._customers("Fils Counter")
+        rows = [(customer, ago(400), 0.5), (customer, ago(5), 1.234), (customer, ago(3), 2.345)]
+        orders = self._orders([*rows, (customer, ago(2), -0.001)], company=shop)
+        self.assertEqual(orders.mapped("amount_total"), [0.5, 1.234, 2.345, -0.001])
+        self.Analytics.with_user(self.manager).with_company(shop).run(as_of=D)
+
+        values = customer.with_user(self.staff).with_company(shop)
+        self.assertEqual(values.shop_crm_currency_id, dinar)
+        self.assertEqual((values.rfm_frequency, values.rfm_monetary), (2, 3.578))
+        self.assertEqual(values.clv_historical, 4.078)
+
     def test_deleted_customer_values_go_with_it(self):
         customer = self._customers("Passing Through")
         self._run()
