@@ -195,8 +195,9 @@ class ShopCrmPoints(models.AbstractModel):
         return fields.Date.context_today(self, order.date_order)
 
     def _earn_entries(self, order, card, company):
-        award_round = self._award_round(order, card)
-        already = self._order_lines(order, card).filtered(
+        posted = self._order_lines(order, card)
+        award_round = self._award_round(posted)
+        already = posted.filtered(
             lambda line: line.shop_crm_kind == "earn" and line.shop_crm_round == award_round
         )
         if already:
@@ -264,15 +265,20 @@ class ShopCrmPoints(models.AbstractModel):
             )
         )
 
-    def _award_round(self, order, card):
-        """How many times this order's award was already cancelled (a re-confirmed sale order earns
-        again, once per confirmation)."""
-        return len(self._order_lines(order, card).filtered(lambda line: line.shop_crm_kind == "cancel"))
+    @staticmethod
+    def _award_round(lines):
+        """How many times an order's award was already cancelled, from its ledger ``lines``
+        (``_order_lines``): a re-confirmed sale order earns again, once per confirmation."""
+        return len(lines.filtered(lambda line: line.shop_crm_kind == "cancel"))
 
     def _earned_on(self, orders, card):
         """Points ``card`` earned on ``orders`` (earn + tier bonus, all rounds), minus what was already
         taken back by cancellations."""
-        lines = self._order_lines(orders, card)
+        return self._earned(self._order_lines(orders, card))
+
+    @staticmethod
+    def _earned(lines):
+        """What ledger ``lines`` earned (earn + tier bonus) minus what their cancellations took back."""
         earned = sum(line.issued for line in lines if line.shop_crm_kind in EARNING_KINDS)
         cancelled = sum(line.used for line in lines if line.shop_crm_kind == "cancel")
         return earned - cancelled
@@ -328,7 +334,8 @@ class ShopCrmPoints(models.AbstractModel):
             card = self._member_cards(order.partner_id, company, create=False).get(order.partner_id.id)
             if not card:
                 continue
-            earned = self._earned_on(order, card)
+            posted = self._order_lines(order, card)
+            earned = self._earned(posted)
             if earned <= 0:
                 continue
             self._post(
@@ -339,7 +346,7 @@ class ShopCrmPoints(models.AbstractModel):
                         "used": min(earned, max(card.points, 0.0)),
                         "order_model": order._name,
                         "order_id": order.id,
-                        "round": self._award_round(order, card),
+                        "round": self._award_round(posted),
                         "description": self.env._("Cancelled %s", order.display_name),
                     }
                 ]
