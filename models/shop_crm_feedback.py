@@ -223,14 +223,18 @@ class ShopCrmFeedback(models.Model):
     def action_reopen(self):
         self.write({"stage": "in_progress" if self.filtered(lambda t: t.stage == "resolved") else "new"})
 
-    def action_compensate(self, points, reason):
-        """Grant ``points`` member points for this ticket (once per ticket: the ledger's award constraint),
-        recorded in the points history and the ticket's chatter. Returns the points actually granted."""
+    def _assert_can_compensate(self):
+        """Compensation (points or a coupon) is granted by a Shop CRM manager to the ticket's customer."""
         self.ensure_one()
         if not self.env.user.has_group("shop_crm.group_shop_crm_manager"):
             raise AccessError(self.env._("Only Shop CRM managers can grant compensation."))
         if not self.partner_id:
             raise UserError(self.env._("Ticket %s has no customer to compensate.", self.name))
+
+    def action_compensate(self, points, reason):
+        """Grant ``points`` member points for this ticket (once per ticket: the ledger's award constraint),
+        recorded in the points history and the ticket's chatter. Returns the points actually granted."""
+        self._assert_can_compensate()
         if points <= 0 or not (reason or "").strip():
             raise UserError(
                 self.env._("Give a positive number of points and the reason for the compensation.")
@@ -266,11 +270,7 @@ class ShopCrmFeedback(models.Model):
     def action_compensate_coupon(self, program, reason):
         """Give the customer a coupon of ``program`` (Odoo loyalty) as compensation, once per ticket,
         recorded on the ticket and in its chatter. Returns the coupon (the existing one when repeated)."""
-        self.ensure_one()
-        if not self.env.user.has_group("shop_crm.group_shop_crm_manager"):
-            raise AccessError(self.env._("Only Shop CRM managers can grant compensation."))
-        if not self.partner_id:
-            raise UserError(self.env._("Ticket %s has no customer to compensate.", self.name))
+        self._assert_can_compensate()
         if not (reason or "").strip():
             raise UserError(self.env._("Give the reason for the compensation."))
         # lock the ticket row: two clicks at once must not create two coupons
