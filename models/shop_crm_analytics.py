@@ -609,9 +609,10 @@ def _binary_rows(data, layout):
         raise ValueError("not a binary COPY stream")
     (extension,) = struct.unpack_from(">i", data, len(COPY_SIGNATURE) + 4)
     start = len(COPY_SIGNATURE) + 8 + extension
-    if not data.endswith(COPY_TRAILER) or (len(data) - start - len(COPY_TRAILER)) % layout.itemsize:
+    body = len(data) - start - len(COPY_TRAILER)
+    if not data.endswith(COPY_TRAILER) or body % layout.itemsize:
         raise ValueError("unexpected binary COPY row layout")
-    rows = np.frombuffer(data, dtype=layout, offset=start, count=(len(data) - start - 2) // layout.itemsize)
+    rows = np.frombuffer(data, dtype=layout, offset=start, count=body // layout.itemsize)
     expected = _binary_fill(np.zeros(1, dtype=layout))
     if any((rows[name] != expected[name][0]).any() for name in layout.names[:1] + layout.names[1::2]):
         raise ValueError("unexpected binary COPY row layout")
