@@ -23,7 +23,10 @@ class LoyaltyHistory(models.Model):
         "Award Round", readonly=True, default=0, help="Technical: re-awards after an order was cancelled."
     )
     shop_crm_date = fields.Date(
-        "Date", readonly=True, default=fields.Date.context_today, help="When the points were earned or used."
+        "Date",
+        readonly=True,
+        default=lambda self: self.env.company._shop_crm_today(),
+        help="When the points were earned or used (the shop's day).",
     )
     shop_crm_partner_id = fields.Many2one(related="card_id.partner_id", string="Member")
     shop_crm_program_id = fields.Many2one(related="card_id.program_id", string="Program")

@@ -1,6 +1,9 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+
+import pytz
 
 from odoo import Command, api, fields, models
+from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
@@ -172,37 +175,109 @@ class ResCompany(models.Model):
                     )
                 )
 
+    # ---- the shop's day: one definition for every Shop CRM date -------------------------------------
+    #
+    # Odoo stores datetimes (an order's date_order, a visit's date) in UTC. A shop counts days in its own
+    # timezone: a sale at 07:30 in Shanghai is on that day, not on the UTC day before. Every Shop CRM date
+    # that comes from a datetime (an order's day for the analytics, tiers, points, expiry, care, follow-ups,
+    # campaigns and KPIs) and every "today" (crons run as a user without a timezone) is taken here.
+
+    shop_crm_tz = fields.Selection(
+        _tz_get,
+        "Shop Timezone",
+        default=lambda self: self._default_shop_crm_tz(),
+        help="The shop's days are counted in this timezone: an order's day, 'today' for the scheduled "
+        "actions, points, tiers, analytics, care and follow-ups.",
+    )
+
+    @api.model
+    def _default_shop_crm_tz(self):
+        """The timezone of the company's Point of Sale users (the current user when they have one), else of
+        the administrator, else UTC."""
+        admin = self.env.ref("base.user_admin", raise_if_not_found=False)
+        return self.env.user.tz or (admin and admin.sudo().tz) or False
+
+    def _shop_crm_timezone(self):
+        """The name of the shop's timezone (always a valid one): the setting, else the timezone of the
+        company's contact, else UTC."""
+        self.ensure_one()
+        tz = self.shop_crm_tz or self.partner_id.tz or "UTC"
+        return tz if tz in pytz.all_timezones_set else "UTC"
+
+    def _shop_crm_local_day(self, column):
+        """SQL: the shop's day (a date) of ``column``, a UTC datetime column (``SQL`` or a column name)."""
+        if isinstance(column, str):
+            column = SQL.identifier(*column.split("."))
+        return SQL("(timezone(%s, timezone('UTC', %s)))::date", self._shop_crm_timezone(), column)
+
+    def _shop_crm_today(self):
+        """Today in the shop's timezone (a date)."""
+        return self._shop_crm_day_of(fields.Datetime.now())
+
+    def _shop_crm_today_sql(self):
+        """SQL: today in the shop's timezone (a date)."""
+        return SQL("%s::date", self._shop_crm_today())
+
+    def _shop_crm_day_of(self, value):
+        """The shop's day of ``value``, a naive UTC datetime as Odoo stores them (or a date, returned as it
+        is)."""
+        if not value:
+            return value
+        if not isinstance(value, datetime):
+            return fields.Date.to_date(value)
+        tz = pytz.timezone(self._shop_crm_timezone())
+        return pytz.utc.localize(value).astimezone(tz).date()
+
+    def _shop_crm_day_start(self, day):
+        """The naive UTC datetime at which the shop's ``day`` begins (to compare with a UTC column, which
+        keeps its indexes usable)."""
+        tz = pytz.timezone(self._shop_crm_timezone())
+        start = tz.localize(datetime.combine(fields.Date.to_date(day), time.min))
+        return start.astimezone(pytz.utc).replace(tzinfo=None)
+
     # ---- purchases: one definition for the analytics, tiers, follow-up plans and care rules ----------
 
-    def _shop_crm_purchase_sources(self, until=None):
+    def _shop_crm_purchase_sources(self, until=None, since=None):
         """Where the company's purchases are: ``{table: condition on alias o}`` for paid POS orders with a
-        customer and confirmed sales orders, dated before the day after ``until`` when given. Refunds (a
-        negative total) are included: callers that want purchases only keep ``o.amount_total > 0``."""
+        customer and confirmed sales orders, with their day in the shop's timezone on or after ``since``
+        and on or before ``until`` when given. Refunds (a negative total) are included: callers that want
+        purchases only keep ``o.amount_total > 0``. The day of an order is ``_shop_crm_order_day()``."""
         self.ensure_one()
-        day_after = SQL(" AND o.date_order < %s", until + timedelta(days=1)) if until else SQL()
+        bounds = SQL()
+        if since:
+            bounds = SQL("%s AND o.date_order >= %s", bounds, self._shop_crm_day_start(since))
+        if until:
+            day_after = self._shop_crm_day_start(until + timedelta(days=1))
+            bounds = SQL("%s AND o.date_order < %s", bounds, day_after)
         return {
             "pos_order": SQL(
                 "o.company_id = %s AND o.partner_id IS NOT NULL "
                 "AND o.state IN ('paid', 'done', 'invoiced')%s",
                 self.id,
-                day_after,
+                bounds,
             ),
-            "sale_order": SQL("o.company_id = %s AND o.state = 'sale'%s", self.id, day_after),
+            "sale_order": SQL("o.company_id = %s AND o.state = 'sale'%s", self.id, bounds),
         }
 
-    def _shop_crm_purchases(self, until=None, positive=False):
-        """The company's purchases as SQL rows ``(partner_id, date_order, amount)``, the amount in the
-        company currency (numeric); only the orders with a positive total if ``positive``."""
+    def _shop_crm_order_day(self, alias="o"):
+        """SQL: the day of the purchase ``alias`` (a row of a purchase source) in the shop's timezone."""
+        return self._shop_crm_local_day(SQL.identifier(alias, "date_order"))
+
+    def _shop_crm_purchases(self, until=None, positive=False, since=None):
+        """The company's purchases as SQL rows ``(partner_id, date_order, day, amount)``: ``day`` is the
+        order's day in the shop's timezone, the amount in the company currency (numeric); only the orders
+        with a positive total if ``positive``; ``since``/``until``: as ``_shop_crm_purchase_sources``."""
         amount = SQL("o.amount_total / COALESCE(NULLIF(o.currency_rate, 0), 1)")
         return SQL(" UNION ALL ").join(
             SQL(
-                "SELECT o.partner_id, o.date_order, %s AS amount FROM %s o WHERE %s%s",
+                "SELECT o.partner_id, o.date_order, %s AS day, %s AS amount FROM %s o WHERE %s%s",
+                self._shop_crm_order_day(),
                 amount,
                 SQL.identifier(table),
                 condition,
                 SQL(" AND o.amount_total > 0") if positive else SQL(),
             )
-            for table, condition in self._shop_crm_purchase_sources(until).items()
+            for table, condition in self._shop_crm_purchase_sources(until, since).items()
         )
 
     @api.model

@@ -4,6 +4,7 @@ from odoo import fields, models
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
+    shop_crm_tz = fields.Selection(related="company_id.shop_crm_tz", readonly=False)
     shop_crm_rfm_window_days = fields.Integer(related="company_id.shop_crm_rfm_window_days", readonly=False)
     shop_crm_class_a_min = fields.Integer(related="company_id.shop_crm_class_a_min", readonly=False)
     shop_crm_class_b_min = fields.Integer(related="company_id.shop_crm_class_b_min", readonly=False)

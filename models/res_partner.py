@@ -3,7 +3,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.query import Query
 
-from ..lib import membership
+from ..lib import membership, phone
 from .shop_crm_customer_value import CLASSES, CLV_METHODS, SEGMENTS, STAGES, VALUE_FIELDS
 
 VALUE_TABLE = "shop_crm_customer_value"
@@ -52,6 +52,14 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     birthday = fields.Date(help="The customer's date of birth, used for birthday care.")
+    mobile_normalized = fields.Char(
+        "Normalised Mobile",
+        compute="_compute_mobile_normalized",
+        store=True,
+        index="btree_not_null",
+        help="The mobile in international form (+8613800138000), to find a customer by mobile however it "
+        "was typed. Empty when the mobile is not a valid number.",
+    )
     is_shop_customer = fields.Boolean(
         string="Shop Customer",
         compute="_compute_is_shop_customer",
@@ -322,9 +330,17 @@ class ResPartner(models.Model):
             return NotImplemented
         return [("member_code", "!=" if (operator == "=") == value else "=", False)]
 
+    @api.depends("mobile", "country_id")
+    def _compute_mobile_normalized(self):
+        default_region = self.env.company.country_id.code or phone.DEFAULT_REGION
+        for partner in self:
+            partner.mobile_normalized = phone.normalize_or_none(
+                partner.mobile, partner.country_id.code or default_region
+            )
+
     @api.depends("birthday")
     def _compute_age_band(self):
-        today = fields.Date.context_today(self)
+        today = self.env.company._shop_crm_today()
         for partner in self:
             partner.age_band = membership.age_band(partner.birthday, today)
 
@@ -457,7 +473,7 @@ class ResPartner(models.Model):
             ]
             if changes:
                 company = self.env.company
-                self.env["shop.crm.tier"]._record_changes(company, changes, fields.Date.context_today(self))
+                self.env["shop.crm.tier"]._record_changes(company, changes, company._shop_crm_today())
         return result
 
     # ---- membership actions ---------------------------------------------------------------------
@@ -474,7 +490,7 @@ class ResPartner(models.Model):
         if not new_members:
             return new_members
         sequence = company._shop_crm_member_sequence()
-        today = fields.Date.context_today(self)
+        today = company._shop_crm_today()
         for partner in new_members.sudo():
             code = membership.member_code(int(sequence.next_by_id()))
             vals = {"member_code": code, "member_since": today, "member_company_id": company.id}

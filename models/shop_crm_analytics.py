@@ -61,15 +61,15 @@ class ShopCrmAnalytics(models.AbstractModel):
         today). Returns a summary dict. Shop CRM managers only."""
         if not (self.env.su or self.env.user.has_group("shop_crm.group_shop_crm_manager")):
             raise AccessError(self.env._("Only Shop CRM managers can recompute the customer analytics."))
-        as_of = fields.Date.to_date(as_of) if as_of else fields.Date.context_today(self)
         company = company or self.env.company
+        as_of = fields.Date.to_date(as_of) if as_of else company._shop_crm_today()
         return self.sudo()._run_company(company.sudo(), as_of)
 
     @api.model
     def _cron_recompute(self):
         companies = self.env["res.company"].search([("active", "=", True)])
         for done, company in enumerate(companies):
-            self.with_company(company).sudo()._run_company(company, fields.Date.context_today(self))
+            self.with_company(company).sudo()._run_company(company, company._shop_crm_today())
             self.env["ir.cron"]._notify_progress(done=done + 1, remaining=len(companies) - done - 1)
 
     # ---- the computation ----------------------------------------------------------------------------
@@ -146,8 +146,9 @@ class ShopCrmAnalytics(models.AbstractModel):
 
     def _inputs_key(self, company, as_of, settings):
         return "|".join(
-            [str(as_of), repr(settings), str(company.shop_crm_clv_min_customers),
-             str(company.shop_crm_clv_min_repeat), str(self._currency_units(company)[0])]
+            [str(as_of), company._shop_crm_timezone(), repr(settings),
+             str(company.shop_crm_clv_min_customers), str(company.shop_crm_clv_min_repeat),
+             str(self._currency_units(company)[0])]
         )  # fmt: skip
 
     def _other_inputs(self, company):
@@ -337,7 +338,8 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
             """,
             orders=SQL(" UNION ALL ").join(
                 SQL(
-                    "SELECT o.partner_id, o.date_order::date AS day, %s AS amount FROM %s o WHERE %s",
+                    "SELECT o.partner_id, %s AS day, %s AS amount FROM %s o WHERE %s",
+                    company._shop_crm_order_day(),
                     amount,
                     SQL.identifier(table),
                     condition,
@@ -347,7 +349,7 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
             unit=unit,
             tmp=TMP,
             company=company.id,
-            day_after=as_of + timedelta(days=1),
+            day_after=company._shop_crm_day_start(as_of + timedelta(days=1)),
             window_start=window_start,
             as_of=as_of,
             new_days=settings.new_days,
@@ -359,7 +361,7 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
             gap_factor=settings.gap_factor,
             min_days=settings.min_days,
             complaint_factor=settings.complaint_factor,
-            complaints_from=as_of - timedelta(days=settings.complaint_days - 1),
+            complaints_from=company._shop_crm_day_start(as_of - timedelta(days=settings.complaint_days - 1)),
         )
 
     def _clv_profiles(self, company, as_of):

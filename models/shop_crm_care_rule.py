@@ -201,12 +201,11 @@ class ShopCrmCareRule(models.Model):
         self.env.cr.execute(
             SQL(
                 """SELECT DISTINCT partner_id FROM (%(purchases)s) o
-                   WHERE o.partner_id IN %(partners)s
-                     AND o.date_order::date BETWEEN %(first)s AND %(last)s""",
-                purchases=self.company_id.sudo()._shop_crm_purchases(positive=True),
+                   WHERE o.partner_id IN %(partners)s""",
+                purchases=self.company_id.sudo()._shop_crm_purchases(
+                    positive=True, since=first_day, until=last_day
+                ),
                 partners=partners.subselect(),
-                first=first_day,
-                last=last_day,
             )
         )
         return [partner_id for (partner_id,) in self.env.cr.fetchall()]
@@ -231,7 +230,8 @@ class ShopCrmCareRule(models.Model):
         if not windows:
             return {}
         lang = self.company_id.partner_id.lang or "en_US"
-        purchases = self.company_id.sudo()._shop_crm_purchase_sources()
+        company = self.company_id.sudo()
+        purchases = company._shop_crm_purchase_sources()
         self.env.cr.execute(
             SQL(
                 """SELECT w.log_id,
@@ -241,11 +241,11 @@ class ShopCrmCareRule(models.Model):
                      FROM unnest(%(logs)s::int[], %(partners)s::int[], %(lasts)s::date[])
                           AS w(log_id, partner_id, last)
                      JOIN (
-                         SELECT o.partner_id, o.date_order::date AS day, l.id AS line_id, l.product_id, l.qty
+                         SELECT o.partner_id, %(day)s AS day, l.id AS line_id, l.product_id, l.qty
                            FROM pos_order o JOIN pos_order_line l ON l.order_id = o.id
                           WHERE %(pos_paid)s AND l.qty > 0
                           UNION ALL
-                         SELECT o.partner_id, o.date_order::date, l.id, l.product_id, l.product_uom_qty
+                         SELECT o.partner_id, %(day)s, l.id, l.product_id, l.product_uom_qty
                            FROM sale_order o JOIN sale_order_line l ON l.order_id = o.id
                           WHERE %(sale_confirmed)s AND l.product_uom_qty > 0 AND l.display_type IS NULL
                      ) b ON b.partner_id = w.partner_id AND b.day BETWEEN w.last - %(days)s AND w.last
@@ -256,6 +256,7 @@ class ShopCrmCareRule(models.Model):
                 logs=[log.id for log, _last in windows],
                 partners=[log.partner_id.id for log, _last in windows],
                 lasts=[last for _log, last in windows],
+                day=company._shop_crm_order_day(),
                 pos_paid=purchases["pos_order"],
                 sale_confirmed=purchases["sale_order"],
                 days=FESTIVAL_BUYING_DAYS,
@@ -269,11 +270,10 @@ class ShopCrmCareRule(models.Model):
     def _cron_care(self, as_of=None):
         """Give the care due for every active rule; returns the number of (customer, occasion) cared for.
         A second run on the same day gives nothing twice."""
-        as_of = as_of or fields.Date.context_today(self)
         rules = self.sudo().search([("active", "=", True)])
         total = 0
         for done, rule in enumerate(rules):
-            total += len(rule._give_care(as_of))
+            total += len(rule._give_care(as_of or rule.company_id._shop_crm_today()))
             self.env["ir.cron"]._notify_progress(done=done + 1, remaining=len(rules) - done - 1)
         return total
 
@@ -363,7 +363,7 @@ class ShopCrmCareRule(models.Model):
                     "user_id": log.partner_id.user_id.id,
                     "summary": summary,
                     "note": escape(note) if note else False,
-                    "date_deadline": min(log.date, fields.Date.context_today(self) + timedelta(days=1)),
+                    "date_deadline": min(log.date, self.company_id._shop_crm_today() + timedelta(days=1)),
                 }
             )
         activities = self.env["mail.activity"].sudo().create(vals_list)

@@ -25,7 +25,7 @@ class ShopCrmConsent(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        today = fields.Date.context_today(self)
+        today = self.env.company._shop_crm_today()
         for vals in vals_list:
             if vals.get("granted", True):
                 vals.update(granted=True, granted_date=vals.get("granted_date") or today)
@@ -36,14 +36,14 @@ class ShopCrmConsent(models.Model):
     def action_grant(self):
         todo = self.filtered(lambda consent: not consent.granted)
         todo.write(
-            {"granted": True, "granted_date": fields.Date.context_today(self), "withdrawn_date": False}
+            {"granted": True, "granted_date": self.env.company._shop_crm_today(), "withdrawn_date": False}
         )
         todo._log(self.env._("Marketing consent given"))
         return True
 
     def action_withdraw(self):
         todo = self.filtered("granted")
-        todo.write({"granted": False, "withdrawn_date": fields.Date.context_today(self)})
+        todo.write({"granted": False, "withdrawn_date": self.env.company._shop_crm_today()})
         todo._log(self.env._("Marketing consent withdrawn"))
         return True
 

@@ -201,7 +201,7 @@ class ShopCrmFeedback(models.Model):
                 continue
             partner.sudo().activity_schedule(
                 activity_type_id=activity_type.id,
-                date_deadline=fields.Date.context_today(self) + timedelta(days=3),
+                date_deadline=ticket.company_id._shop_crm_today() + timedelta(days=3),
                 user_id=(partner.user_id or ticket.user_id or self.env.user).id,
                 summary=self.env._("Ask whether %(ticket)s was resolved to satisfaction", ticket=ticket.name),
             )

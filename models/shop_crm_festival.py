@@ -31,7 +31,8 @@ class ShopCrmFestival(models.Model):
     @api.depends("code", "calendar_type", "month", "day", "leap")
     @api.depends_context("shop_crm_as_of")
     def _compute_next_date(self):
-        as_of = fields.Date.to_date(self.env.context.get("shop_crm_as_of")) or fields.Date.context_today(self)
+        as_of = self.env.context.get("shop_crm_as_of")
+        as_of = fields.Date.to_date(as_of) if as_of else self.env.company._shop_crm_today()
         for festival in self:
             festival.next_date = festival._next_date(as_of)
 

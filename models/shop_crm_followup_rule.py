@@ -81,11 +81,10 @@ class ShopCrmFollowupRule(models.Model):
     def _cron_create_followups(self, as_of=None):
         """Create the due follow-up activities of every active plan; returns how many were created.
         Running it twice on a day changes nothing the second time."""
-        as_of = as_of or fields.Date.context_today(self)
         created = 0
         rules = self.sudo().search([("active", "=", True)], order="company_id, sequence, id")
         for done, rule in enumerate(rules):
-            created += rule._create_due_activities(as_of)
+            created += rule._create_due_activities(as_of or rule.company_id._shop_crm_today())
             self.env["ir.cron"]._notify_progress(done=done + 1, remaining=len(rules) - done - 1)
         return created
 
@@ -96,22 +95,24 @@ class ShopCrmFollowupRule(models.Model):
         partners = (
             self.env["res.partner"].sudo().with_context(active_test=True)._search(self._partner_domain())
         )
+        company = self.company_id.sudo()
         purchases = SQL(
             """
-            SELECT partner_id, MIN(date_order)::date AS first_day, MAX(date_order)::date AS last_day
+            SELECT partner_id, MIN(day) AS first_day, MAX(day) AS last_day
               FROM (%(purchases)s) o
              WHERE partner_id IN %(partners)s GROUP BY partner_id
             """,
-            purchases=self.company_id.sudo()._shop_crm_purchases(positive=True),
+            purchases=company._shop_crm_purchases(positive=True, until=as_of),
             partners=partners.subselect(),
         )
         if self.timing == "cadence":
             due = SQL(
-                """COALESCE((SELECT MAX(v.date)::date FROM shop_crm_visit v WHERE v.partner_id = p.id),
+                """COALESCE((SELECT MAX(%(visit_day)s) FROM shop_crm_visit v WHERE v.partner_id = p.id),
                             (SELECT MAX(h.date) FROM shop_crm_followup_history h
                               WHERE h.partner_id = p.id AND h.rule_id = %(rule)s),
                             %(never)s) + %(days)s <= %(as_of)s""",
                 rule=self.id,
+                visit_day=company._shop_crm_local_day("v.date"),
                 never=as_of - timedelta(days=self.interval_days),
                 days=self.interval_days,
                 as_of=as_of,

@@ -70,7 +70,8 @@ class ShopCrmOccasion(models.Model):
     )
     @api.depends_context("shop_crm_as_of")
     def _compute_next_date(self):
-        as_of = fields.Date.to_date(self.env.context.get("shop_crm_as_of")) or fields.Date.context_today(self)
+        as_of = self.env.context.get("shop_crm_as_of")
+        as_of = fields.Date.to_date(as_of) if as_of else self.env.company._shop_crm_today()
         for occasion in self:
             occasion.next_date = occasion._next_occurrence(as_of)
 

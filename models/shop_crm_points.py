@@ -10,7 +10,7 @@ pays nothing twice.
 
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.tools import SQL, float_round
 
 from ..lib import membership
@@ -37,7 +37,7 @@ class ShopCrmPoints(models.AbstractModel):
         entries = [entry for entry in entries if entry.get("issued") or entry.get("used")]
         if not entries:
             return {}
-        today = fields.Date.context_today(self)
+        today = self.env.company._shop_crm_today()
 
         def column(key, default=None):
             return [entry.get(key, default) for entry in entries]
@@ -192,7 +192,7 @@ class ShopCrmPoints(models.AbstractModel):
             partner._shop_crm_evaluate_tiers(company, order=order)
 
     def _order_date(self, order):
-        return fields.Date.context_today(self, order.date_order)
+        return order.company_id._shop_crm_day_of(order.date_order)
 
     def _earn_entries(self, order, card, company):
         posted = self._order_lines(order, card)
@@ -393,7 +393,7 @@ class ShopCrmPoints(models.AbstractModel):
     def _expire_points(self, company, as_of=None):
         """Post the 'expired' lines of every member card of ``company`` due by ``as_of`` (default today).
         Running it twice changes nothing the second time. Returns the number of cards touched."""
-        as_of = as_of or fields.Date.context_today(self)
+        as_of = as_of or company._shop_crm_today()
         rows = self._expiry_rows(company, as_of)
         description = self.with_context(lang=company.partner_id.lang or "en_US").env._("Points expired")
         posted = self._post(
@@ -417,7 +417,7 @@ class ShopCrmPoints(models.AbstractModel):
         days = company.shop_crm_expiry_notice_days
         if days <= 0:
             return self.env["loyalty.card"]
-        as_of = as_of or fields.Date.context_today(self)
+        as_of = as_of or company._shop_crm_today()
         soon = dict(self._expiry_rows(company, as_of + timedelta(days=days)))
         cards = self.env["loyalty.card"].sudo().browse(list(soon))
         consented = self.env["shop.crm.consent"].sudo()._consented_partners(cards.partner_id, "email")

@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
 from markupsafe import escape
 
 from odoo import api, fields, models
@@ -95,9 +98,12 @@ class ShopCrmTier(models.Model):
         with the grace period before downgrades and locked tiers untouched (rules: lib/membership.py),
         in set-based SQL. Changes are recorded in shop.crm.tier.history and the customers' chatter.
         Returns the partners whose tier changed."""
-        as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
-        if not self.sudo().search_count([("company_id", "=", company.id)], limit=1):
+        as_of = fields.Date.to_date(as_of) or company._shop_crm_today()
+        tiers = self.sudo().search([("company_id", "=", company.id)])
+        if not tiers:
             return self.env["res.partner"]
+        # the first day that counts for any tier (its spend counts the days after as_of - period)
+        since = as_of - relativedelta(months=max(tiers.mapped("period_months"))) + timedelta(days=1)
         program = company._shop_crm_member_program()
         self.env.flush_all()
         only = SQL("AND p.id = ANY(%s)", partners.ids) if partners is not None else SQL()
@@ -115,9 +121,8 @@ class ShopCrmTier(models.Model):
                       FROM res_partner p
                      WHERE p.member_company_id = %(company)s AND p.member_code IS NOT NULL %(only)s
                 ), orders AS (  -- purchases minus refunds
-                    SELECT o.partner_id, o.date_order::date AS day, o.amount
+                    SELECT o.partner_id, o.day, o.amount
                       FROM (%(purchases)s) o JOIN members m ON m.id = o.partner_id
-                     WHERE o.date_order >= (SELECT MIN(since) FROM tiers)
                 ), spend AS (
                     SELECT t.id AS tier_id, o.partner_id, SUM(o.amount) AS spend
                       FROM orders o JOIN tiers t ON o.day > t.since
@@ -179,7 +184,7 @@ class ShopCrmTier(models.Model):
                 """,
                 as_of=as_of,
                 company=company.id,
-                purchases=company._shop_crm_purchases(until=as_of),
+                purchases=company._shop_crm_purchases(until=as_of, since=since),
                 program=program.id,
                 grace=company.shop_crm_tier_grace_days,
                 uid=self.env.uid,
