@@ -90,6 +90,10 @@ class TestShopDay(ShopCrmCase):
         just_before = datetime(2026, 3, 9, 15, 59, 59)  # 23:59:59 local on 9 March
         self.assertEqual(company._shop_crm_day_of(just_before), date(2026, 3, 9))
         self.assertEqual(self._local_day_sql(just_before), date(2026, 3, 9))
+        # China kept daylight saving time until 1991 (UTC+9 in summer): the SQL takes it into account
+        summer_1988 = datetime(1988, 7, 1, 15, 30)
+        self.assertEqual(company._shop_crm_day_of(summer_1988), date(1988, 7, 2))
+        self.assertEqual(self._local_day_sql(summer_1988), date(1988, 7, 2))
         with freeze_time(utc_at_local_0330(DAY)):
             self.assertEqual(company._shop_crm_today(), DAY)
             self.env.cr.execute(SQL("SELECT %s", company._shop_crm_today_sql()))
@@ -107,6 +111,10 @@ class TestShopDay(ShopCrmCase):
         self.assertEqual(self._local_day_sql(datetime(2026, 3, 9, 4, 0)), date(2026, 3, 9))
         company.partner_id.tz = False
         self.assertEqual(company._shop_crm_timezone(), "UTC")
+        self.assertEqual(self._local_day_sql(datetime(2026, 3, 9, 23, 59)), date(2026, 3, 9))
+        company.shop_crm_tz = "Asia/Kolkata"  # UTC+05:30
+        self.assertEqual(self._local_day_sql(datetime(2026, 3, 9, 18, 29)), date(2026, 3, 9))
+        self.assertEqual(self._local_day_sql(datetime(2026, 3, 9, 18, 30)), date(2026, 3, 10))
 
     def test_purchases_have_the_local_day(self):
         company = self.company
