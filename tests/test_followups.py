@@ -75,6 +75,21 @@ class TestFollowupPlans(ShopCrmCase):
         self.assertEqual(self._cron(D + timedelta(days=33)), 1)
         self.assertEqual(len(self._activities(everyone)), 1)
 
+    def test_plan_activities_are_assigned_as_core_assigns(self):
+        """A plan's activities go through mail.activity's batched create: the staff member follows the
+        customer, is notified and sees the counter move; the plan's history points at the activities."""
+        rule = self.Rule.create({"name": "Gold call", "tier_id": self.gold.id, "interval_days": 30})
+        with freeze_time(D):
+            bus_before = self._activity_bus_count(self.staff)
+            self.assertEqual(self.Rule._cron_create_followups(), 1)
+            activity = self._activities(self.vip)
+            self.assertEqual(activity.summary, "Gold call")
+            self.assertAssignedAsCoreDoes(activity, self.staff)
+            self.assertEqual(self._activity_bus_count(self.staff) - bus_before, 1)
+            self.assertEqual(rule.history_ids.activity_id, activity)
+            self.assertEqual(self.Rule._cron_create_followups(), 0, "a rerun creates nothing twice")
+            self.assertEqual(len(rule.history_ids), 1)
+
     def test_new_customers_after_first_purchase_once(self):
         self.Rule.with_user(self.manager).create(
             {
