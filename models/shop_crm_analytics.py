@@ -466,9 +466,9 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
 
     def _create_churn_activities(self, company, as_of):
         """One win-back activity for the staff member of each customer whose churn warning is new: who gets
-        one is decided in SQL, the activities are created in one batched ``mail.activity`` create, so the
+        one is decided in SQL, the activities are created in a batched ``mail.activity`` create, so the
         staff members are notified, follow the customers and see their activity counters move as for any
-        activity assigned to them."""
+        activity assigned to them (``mail.activity._shop_crm_create_batch``)."""
         activity_type = self.env.ref("shop_crm.mail_activity_type_churn_warning", raise_if_not_found=False)
         if not activity_type:
             return 0
@@ -500,7 +500,7 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
         summary = self.env._("Churn warning: win the customer back")
         model_id = self.env["ir.model"]._get_id("res.partner")
         deadline = as_of + timedelta(days=activity_type.delay_count or 0)
-        activities = self.env["mail.activity"].create(
+        activities = self.env["mail.activity"]._shop_crm_create_batch(
             [
                 {
                     "res_model_id": model_id,

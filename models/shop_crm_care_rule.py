@@ -366,7 +366,7 @@ class ShopCrmCareRule(models.Model):
                     "date_deadline": min(log.date, self.company_id._shop_crm_today() + timedelta(days=1)),
                 }
             )
-        activities = self.env["mail.activity"].sudo().create(vals_list)
+        activities = self.env["mail.activity"].sudo()._shop_crm_create_batch(vals_list)
         by_partner = {activity.res_id: activity for activity in activities}
         for log in logs:
             if log.partner_id.id in by_partner:

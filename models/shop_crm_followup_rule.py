@@ -164,7 +164,7 @@ class ShopCrmFollowupRule(models.Model):
         # members are notified and follow their customers as for any activity assigned to them.
         summary = self.with_context(lang=self.company_id.partner_id.lang or "en_US").name
         model_id = self.env["ir.model"]._get_id("res.partner")
-        activities = self.env["mail.activity"].create(
+        activities = self.env["mail.activity"]._shop_crm_create_batch(
             [
                 {
                     "res_model_id": model_id,

@@ -4,6 +4,7 @@ from datetime import date, datetime, time, timedelta
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.addons.shop_crm.scripts.demo_shop import DemoShop
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
@@ -425,7 +426,7 @@ class TestAnalyticsHistoryAndActivities(AnalyticsCase):
         config.with_user(self.env.ref("base.user_admin")).open_ui()
         session = config.current_session_id
         cash = config.payment_method_ids.filtered("is_cash_count")[:1]
-        demo = self.env["shop.crm.demo"]
+        demo = DemoShop(self.env)
         # the demo shop's POS payload (the format the POS sends): 88 x 1.00, then a refund of 20 x 1.00
         payloads = [
             demo._pos_order_payload(

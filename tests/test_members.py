@@ -4,6 +4,7 @@ from datetime import date, datetime, time, timedelta
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.addons.shop_crm.scripts.demo_shop import DemoShop
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 
@@ -87,7 +88,7 @@ class MembersCase(ShopCrmCase):
         """The POS payload of one paid order (the demo shop's builder), with a reward line redeeming
         ``redeem`` points, or refunding ``qty`` units of ``refund_of``'s line."""
         cash = session.config_id.payment_method_ids.filtered("is_cash_count")[:1]
-        payload = self.env["shop.crm.demo"]._pos_order_payload(
+        payload = DemoShop(self.env)._pos_order_payload(
             session,
             demo_plan.PlannedOrder(1, when, (("P", qty),), "pos", "cash"),
             {1: customer},
