@@ -365,7 +365,12 @@ class TestAnalyticsHistoryAndActivities(AnalyticsCase):
 
         self._run(as_of=D + timedelta(days=1))  # the warning goes on: same episode, no new activity
         self.assertEqual(len(activities()), 1)
-        activities().action_done()
+        activities().with_user(self.staff).action_done()
+        visit = regular.visit_ids
+        self.assertEqual((visit.purpose, visit.outcome, visit.user_id), ("win_back", "reached", self.staff))
+        self.assertEqual(
+            visit.notes, "Churn warning: win the customer back", "a done win-back call is a visit"
+        )
         self._run(as_of=D + timedelta(days=2))
         self.assertEqual(len(activities()), 0, "done, and the episode has not ended")
 
