@@ -103,7 +103,9 @@ class ShopCrmAnalytics(models.AbstractModel):
                 company.shop_crm_clv_min_repeat,
             )  # fmt: skip
             recorded = self._record_changes(company, as_of) if previous_run else 0
+            activities_started = time.monotonic()
             activities = self._create_churn_activities(company, as_of)
+            activity_seconds = time.monotonic() - activities_started
             fitted = fitting.result()
         clv_result = self._lifetime_value(company, as_of, profiles, fitted)
         changed = self._write_back(company, clv_result)
@@ -126,6 +128,7 @@ class ShopCrmAnalytics(models.AbstractModel):
             "changed": changed,
             "segment_changes": recorded,
             "churn_activities": activities,
+            "churn_activity_seconds": round(activity_seconds, 3),
             "clv_method": clv_result["method"],
             "seconds": round(time.monotonic() - started, 3),
         }
