@@ -226,6 +226,7 @@ class DemoShop:
         shop, before its orders: the orders then earn points and move customers up the tiers."""
         company.write(
             {
+                "shop_crm_tz": SHOP_TZ,
                 "shop_crm_points_expiry_months": 12,
                 "shop_crm_expiry_notice_days": 30,
                 "shop_crm_tier_grace_days": 30,
