@@ -1,4 +1,4 @@
-from collections import Counter
+from collections import Counter, defaultdict
 
 from odoo import api, models
 from odoo.tools import format_date, html2plaintext
@@ -26,6 +26,15 @@ class MailActivity(models.Model):
         records, their activity counters move over the bus, and each assignee is notified of each
         activity, except that an assignee given more than NOTIFY_EACH_MAX activities at once gets one
         summary notification for them all."""
+        # Core computes each activity's record name from a record browsed on its own (a query per
+        # activity at the flush): read the names of all the records in batches first, so it finds them.
+        by_model = defaultdict(set)
+        for vals in vals_list:
+            by_model[vals.get("res_model") or self.env["ir.model"].browse(vals["res_model_id"]).model].add(
+                vals["res_id"]
+            )
+        for model, res_ids in by_model.items():
+            self.env[model].browse(sorted(res_ids)).mapped("display_name")
         per_user = Counter(vals["user_id"] for vals in vals_list)
         bulk_users = {user_id for user_id, count in per_user.items() if count > NOTIFY_EACH_MAX}
         each = [vals for vals in vals_list if vals["user_id"] not in bulk_users]
@@ -35,6 +44,7 @@ class MailActivity(models.Model):
             created = self.with_context(mail_activity_quick_update=True).create(bulk)
             created._shop_crm_notify_summary()
             activities |= created
+        activities.mapped("res_name")  # computed now, while the names are in the cache
         return activities
 
     def _shop_crm_notify_summary(self):

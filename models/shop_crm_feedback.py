@@ -378,4 +378,6 @@ class ShopCrmFeedback(models.Model):
                 comment=comment or "",
             ),
             subtype_xmlid="mail.mt_note",
+            # the customer wrote it (the page runs as the superuser once the portal token is checked)
+            author_id=self.partner_id.id or None,
         )

@@ -153,6 +153,8 @@ class TestFeedbackPage(HttpCase):
         self.assertEqual((self.ticket.satisfaction, self.ticket.nps), ("4", 9))
         self.assertEqual(self.ticket.nps_category, "promoter")
         self.assertEqual(self.ticket.customer_comment, "Kind staff")
+        note = self.ticket.message_ids.filtered(lambda message: "The customer answered" in message.body)
+        self.assertEqual(note.author_id, self.customer, "the customer's note")
         self.assertTrue(self.ticket.answered_date)
 
     def test_bad_answer_is_refused_and_nothing_stored(self):
