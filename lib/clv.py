@@ -855,9 +855,12 @@ def forecast_visits(
     values = _bgnbd_tuple(params)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         alive = _probability_alive_validated(values, x, t_x, big_t)
-        if_alive_short = _by_pairs(lambda u, age: _purchases_if_alive(values, short, u, age), x, big_t)
-        if_alive_long = _by_pairs(lambda u, age: _purchases_if_alive(values, long, u, age), x, big_t)
-        steps = _by_pairs(lambda u, age: _steps_to_one_purchase(values, u, age, step, max_steps), x, big_t)
+        # everything but P(alive) depends on (x, T) only: computed once per distinct pair
+        now, _counts, now_index = unique_rows(np.stack([x, big_t], axis=1), return_inverse=True)
+        u, age = now[:, 0], now[:, 1]
+        if_alive_short = _purchases_if_alive(values, short, u, age)[now_index]
+        if_alive_long = _purchases_if_alive(values, long, u, age)[now_index]
+        steps = _steps_to_one_purchase(values, u, age, step, max_steps)[now_index]
         # seen on the day of the last purchase: age t_x, same purchases
         steps_then = _by_pairs(lambda u, age: _steps_to_one_purchase(values, u, age, step, max_steps), x, t_x)
     next_visit = np.where(alive >= min_alive, steps * step, np.nan)
