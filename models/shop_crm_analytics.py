@@ -464,9 +464,10 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
     def _clv_summary(self, result, customers, as_of):
         """Which lifetime-value model was used and why, in the user's language."""
         gg = result.gamma_gamma
+        coefficient = result.bgnbd.penalizer if result.bgnbd else 0.0
         penalty = (
-            self.env._("L2 penalty %(penalty)s on the log-parameters", penalty=f"{result.bgnbd.penalizer:g}")
-            if result.bgnbd and result.bgnbd.penalizer
+            self.env._("L2 penalty %(penalty)s on the log-parameters", penalty=format(coefficient, "g"))
+            if coefficient
             else self.env._("no penalty")
         )
         if result.method == clv.METHOD_MODEL:

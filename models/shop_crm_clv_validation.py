@@ -88,19 +88,20 @@ class ShopCrmClvValidation(models.Model):
     @api.depends("aggregate_error_pct", "mean_absolute_error", "predicted", "actual", "calibration_date")
     def _compute_summary(self):
         for check in self:
-            error = check.aggregate_error_pct
+            error = format(check.aggregate_error_pct, "+.1f") + " %" if check.actual else None
+            method = dict(self._fields["method"]._description_selection(self.env)).get(check.method, "")
             check.summary = self.env._(
                 "Fitted on the purchases up to %(calibration)s, the %(method)s predicted %(predicted).0f "
                 "repeat purchases by %(customers)s customers in the %(weeks).1f weeks after it; they made "
                 "%(actual)s (aggregate error %(error)s, mean absolute error %(mae).2f purchases per "
                 "customer).",
                 calibration=check.calibration_date,
-                method=dict(self._fields["method"]._description_selection(self.env)).get(check.method, ""),
+                method=method,
                 predicted=check.predicted,
                 customers=check.customers,
                 weeks=check.holdout_weeks,
                 actual=check.actual,
-                error=f"{error:+.1f} %" if check.actual else self.env._("none: no purchase to compare"),
+                error=error or self.env._("none: no purchase to compare"),
                 mae=check.mean_absolute_error,
             )
 
