@@ -43,7 +43,7 @@ class ShopCrmFollowupRule(models.Model):
         "expected this week), or whose expected return, seen on the day of their last purchase, is more "
         "than N days past (e.g. 14).",
     )
-    next_visit_days = fields.Integer("Next Visit Days", default=7)
+    next_visit_days = fields.Integer(default=7)
     timing = fields.Selection(TIMINGS, required=True, default="cadence")
     interval_days = fields.Integer("Days", default=30)
     purpose = fields.Selection(PURPOSES, required=True, default="routine")
