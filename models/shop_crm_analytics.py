@@ -121,9 +121,10 @@ class ShopCrmAnalytics(models.AbstractModel):
         clv_result = self._lifetime_value(company, as_of, profiles, fitted)
         changed = self._write_back(company, clv_result)
         fingerprint = self._fingerprint(company, key)
+        # how well a fit on the calibration period predicted the weeks since (stored per run), from the
+        # calibration profiles the statement of aggregates computed alongside
+        validation = self.env["shop.crm.clv.validation"]._validate_company(company, as_of, TMP)
         cr.execute(SQL("DROP TABLE %s, %s", TMP, CLV_TMP))
-        # how well a fit on the calibration period predicted the weeks since (stored per run)
-        validation = self.env["shop.crm.clv.validation"]._validate_company(company, as_of)
         company.write(
             {
                 "shop_crm_analytics_date": as_of,
@@ -290,7 +291,13 @@ per_customer AS (
                FILTER (WHERE amount > 0 AND day > previous_day) AS median_gap,
            -- spent on the purchase days after the first one (for the lifetime-value models)
            COALESCE(SUM(amount) FILTER (WHERE amount > 0 AND day > first_day_before), 0)::bigint
-               AS repeat_units
+               AS repeat_units,
+           -- the same as of the calibration date of the prediction check (shop.crm.clv.validation)
+           COUNT(*) FILTER (WHERE amount > 0 AND (previous_day IS NULL OR day > previous_day)
+                              AND day <= %(calibration)s) AS cal_purchase_days,
+           MAX(day) FILTER (WHERE amount > 0 AND day <= %(calibration)s) AS cal_last_day,
+           COALESCE(SUM(amount) FILTER (WHERE amount > 0 AND day > first_day_before
+                                          AND day <= %(calibration)s), 0)::bigint AS cal_repeat_units
       FROM marked
      GROUP BY partner_id
 ),
@@ -315,19 +322,21 @@ staged AS (
                 WHEN %(as_of)s - c.first_day <= %(new_days)s THEN 'new'
                 WHEN %(as_of)s - c.last_day > %(lost_days)s THEN 'lost'
                 ELSE 'returning' END AS lifecycle_stage,
-           CASE WHEN c.purchase_days >= 2 THEN c.median_gap ELSE shop.median_gap END AS typical_gap
+           CASE WHEN c.purchase_days >= 2 THEN c.median_gap ELSE shop.median_gap END AS typical_gap,
+           c.cal_purchase_days, c.cal_last_day, c.cal_repeat_units
       FROM per_customer c
       LEFT JOIN scores s USING (partner_id)
      CROSS JOIN shop
      UNION ALL
     -- the company's customers who never bought
-    SELECT p.id, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0, 'potential', NULL
+    SELECT p.id, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0, 'potential', NULL, 0, NULL, 0
       FROM res_partner p
      WHERE p.active AND p.partner_share AND (p.company_id = %(company)s OR p.company_id IS NULL)
        AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = p.id)
        AND NOT EXISTS (SELECT 1 FROM per_customer c WHERE c.partner_id = p.id)
 )
 SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
+       cal_purchase_days, cal_last_day, cal_repeat_units,
        recency_days AS rfm_recency_days,
        frequency::int AS rfm_frequency,
        monetary_units * %(unit)s AS rfm_monetary,
@@ -369,6 +378,7 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
             company=company.id,
             day_after=company._shop_crm_day_start(as_of + timedelta(days=1)),
             window_start=window_start,
+            calibration=company._shop_crm_calibration_date(as_of),
             as_of=as_of,
             new_days=settings.new_days,
             lost_days=settings.lost_days,

@@ -8,6 +8,7 @@ accuracy over time; the analytics create one after each run, the settings page o
 """
 
 import math
+from datetime import timedelta
 
 import numpy as np
 
@@ -152,14 +153,21 @@ class ShopCrmClvValidation(models.Model):
             "holdout_mean_absolute_error": round(self.mean_absolute_error, 3),
         }
 
-    def _validate_company(self, company, as_of):
+    def _validate_company(self, company, as_of, analytics_table=None):
         """Fit on the purchases up to the calibration date, compare with the purchases after it up to
         ``as_of`` and store the check (also as the company's last one). An empty recordset when there is
-        nothing to check (calibration date not before ``as_of``, nobody bought by then)."""
+        nothing to check (calibration date not before ``as_of``, nobody bought by then). During an
+        analytics run, ``analytics_table`` (an SQL identifier) is its table of customer values, which
+        holds the calibration profiles already; otherwise they are read from the purchases."""
         calibration = company._shop_crm_calibration_date(as_of)
         if calibration >= as_of:
             return self.browse()
-        profiles, by_week = self._holdout_profiles(company, calibration, as_of)
+        if analytics_table is None:
+            profiles, by_week = self._holdout_profiles(company, calibration, as_of)
+        else:
+            profiles, by_week = self._holdout_profiles_from_analytics(
+                company, calibration, as_of, analytics_table
+            )
         if not len(profiles["partner_id"]):
             return self.browse()
         holdout_weeks = (as_of - calibration).days / DAYS_PER_WEEK
@@ -197,6 +205,55 @@ class ShopCrmClvValidation(models.Model):
         )
         company.shop_crm_clv_validation_id = record
         return record
+
+    def _holdout_profiles_from_analytics(self, company, calibration, as_of, table):
+        """As :meth:`_holdout_profiles`, from the analytics run's table of customer values (its
+        ``cal_*`` columns, computed with the same definitions for the calibration date); only the purchase
+        days after the calibration date are read again, for the weekly counts."""
+        cr = self.env.cr
+        scale = 10**company.currency_id.decimal_places
+        layout = _binary_layout(
+            partner_id=">i4", repeat=">i4", recency=">i4", age=">i4", spend=">f8", holdout=">i4"
+        )
+        query = SQL(
+            """
+            COPY (SELECT partner_id, (cal_purchase_days - 1)::int4, (cal_last_day - first_day)::int4,
+                         (%(cal)s::date - first_day)::int4,
+                         CASE WHEN cal_purchase_days > 1
+                              THEN cal_repeat_units::float8 / (%(scale)s * (cal_purchase_days - 1))
+                              ELSE 0 END::float8,
+                         (purchase_days - cal_purchase_days)::int4
+                    FROM %(table)s
+                   WHERE first_day <= %(cal)s) TO STDOUT WITH (FORMAT binary)
+            """,
+            cal=calibration,
+            scale=scale,
+            table=table,
+        )
+        rows = _binary_rows(_copy(cr, query), layout)
+        cr.execute(
+            SQL(
+                """
+                SELECT (d.day - %(cal)s::date - 1) / 7, COUNT(*)
+                  FROM (SELECT DISTINCT o.partner_id, o.day FROM (%(purchases)s) o) d
+                  JOIN %(table)s t ON t.partner_id = d.partner_id AND t.first_day <= %(cal)s
+                 GROUP BY 1
+                """,
+                cal=calibration,
+                purchases=company._shop_crm_purchases(
+                    until=as_of, positive=True, since=calibration + timedelta(days=1)
+                ),
+                table=table,
+            )
+        )
+        by_week = np.zeros(math.ceil((as_of - calibration).days / DAYS_PER_WEEK))
+        for week, count in cr.fetchall():
+            by_week[week] = count
+        profiles = {
+            name: rows[name].astype(float if name == "spend" else np.int64)
+            for name in ("partner_id", "repeat", "recency", "age", "spend", "holdout")
+        }
+        return profiles, by_week
 
     def _holdout_profiles(self, company, calibration, as_of):
         """Profiles as of the calibration date of the customers who had bought by then (partner_id, repeat

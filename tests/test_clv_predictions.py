@@ -190,13 +190,22 @@ class TestClvPredictions(AnalyticsCase):
         self.assertEqual(summary["holdout_error_pct"], round(check.aggregate_error_pct, 1))
         self.assertIn("aggregate error", check.summary)
         self.assertIn("<table", check.tracking_html)
-        # on demand, with another calibration date: a new check, the old one kept
+        # on demand (read from the purchases, not from the run's table): the same figures
+        same = self.env["shop.crm.clv.validation"].with_user(self.manager).validate(as_of=D)
+        self.assertNotEqual(same, check)
+        self.assertEqual(
+            (same.customers, same.actual, same.method), (check.customers, check.actual, check.method)
+        )
+        self.assertEqual(same.tracking, check.tracking)
+        self.assertAlmostEqual(same.predicted, check.predicted, delta=0.051)
+        self.assertAlmostEqual(same.mean_absolute_error, check.mean_absolute_error, delta=0.0011)
+        # on demand, with another calibration date: a new check, the old ones kept
         self.company.shop_crm_clv_calibration_date = D - timedelta(weeks=13)
         again = self.env["shop.crm.clv.validation"].with_user(self.manager).validate(as_of=D)
         self.assertEqual((again.calibration_date, again.holdout_weeks), (D - timedelta(weeks=13), 13.0))
         self.assertEqual(self.company.shop_crm_clv_validation_id, again)
         self.assertEqual(
-            self.env["shop.crm.clv.validation"].search_count([("company_id", "=", self.company.id)]), 2
+            self.env["shop.crm.clv.validation"].search_count([("company_id", "=", self.company.id)]), 3
         )
 
     def test_prediction_check_access_and_errors(self):
