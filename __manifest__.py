@@ -32,6 +32,7 @@
         "views/shop_crm_feedback_templates.xml",
         "views/shop_crm_care_views.xml",
         "views/shop_crm_segment_change_views.xml",
+        "views/shop_crm_clv_validation_views.xml",
         "views/res_config_settings_views.xml",
         "views/shop_crm_menus.xml",
     ],

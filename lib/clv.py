@@ -48,7 +48,17 @@ from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 ArrayLike = np.ndarray | list | tuple | float | int
 
 METHOD_MODEL = "bgnbd_gamma_gamma"
+METHOD_CONSTANT_DROPOUT = "bgnbd_constant_dropout"
 METHOD_SIMPLE = "simple"
+
+#: Default L2 penalty on the logarithms of the parameters, added to the mean negative log-likelihood
+#: per customer (as ``penalizer_coef`` of the ``lifetimes`` package, there on the parameters themselves).
+DEFAULT_PENALIZER = 0.0001
+#: The full BG/NBD is kept over its constant-dropout limit only when its extra parameter buys more log-
+#: likelihood than this (Akaike's criterion: one parameter is worth 1).
+FULL_MODEL_MIN_GAIN = 1.0
+#: Below this probability of still being active a customer gets no expected next visit.
+MIN_ALIVE_FOR_NEXT_VISIT = 0.05
 
 #: Average number of weeks in a month (365.25 / 7 / 12), the default time-unit conversion.
 WEEKS_PER_MONTH = 365.25 / 7.0 / 12.0
@@ -89,6 +99,7 @@ class BgNbdParams:
     converged: bool
     n_customers: float = 0.0
     message: str = ""
+    penalizer: float = 0.0
 
     def is_usable(self) -> bool:
         """True when the fit converged to finite, positive parameters."""
@@ -112,6 +123,7 @@ class GammaGammaParams:
     converged: bool
     n_customers: float = 0.0
     message: str = ""
+    penalizer: float = 0.0
 
     @property
     def population_mean_spend(self) -> float:
@@ -127,14 +139,47 @@ class GammaGammaParams:
 
 
 @dataclass(frozen=True)
+class ConstantDropoutParams:
+    """Fitted parameters of the BG/NBD's limit model with one dropout probability for everybody.
+
+    When a, b -> infinity with a / (a + b) -> p, the Beta distribution of the dropout probability
+    becomes a point mass at p: every customer drops out after a purchase with the same probability.
+    This is what the BG/NBD likelihood runs off to when the data show little spread in how customers
+    drop out (a small shop's usual case): the likelihood is then flat along a / b and a, b grow
+    without bound. ``r``/``alpha`` as in :class:`BgNbdParams`. Other fields as there.
+    """
+
+    r: float
+    alpha: float
+    p: float
+    log_likelihood: float
+    converged: bool
+    n_customers: float = 0.0
+    message: str = ""
+    penalizer: float = 0.0
+
+    def is_usable(self) -> bool:
+        """True when the fit converged to finite, positive r and alpha and 0 < p < 1."""
+        values = (self.r, self.alpha, self.p, self.log_likelihood)
+        return bool(
+            self.converged and all(math.isfinite(v) for v in values) and min(values[:3]) > 0 and self.p < 1.0
+        )
+
+
+PurchaseParams = BgNbdParams | ConstantDropoutParams
+
+
+@dataclass(frozen=True)
 class ClvResult:
     """Per-customer CLV predictions, with the method that produced them.
 
-    ``method`` is ``'bgnbd_gamma_gamma'`` when both models were fitted and used, ``'simple'``
+    ``method`` is ``'bgnbd_gamma_gamma'`` when both models were fitted and used,
+    ``'bgnbd_constant_dropout'`` when the BG/NBD's limit model with one dropout probability
+    (:class:`ConstantDropoutParams`, in ``constant_dropout``) was used with Gamma-Gamma, ``'simple'``
     for the fallback estimate (see :func:`simple_estimate`); ``reason`` says why the fallback was
-    used ('' otherwise). ``probability_alive`` is None for the simple estimate, which has no
-    notion of it. ``horizon`` is in the time unit of the inputs; ``clv`` is undiscounted unless a
-    ``discount_rate`` was given.
+    used ('' otherwise), ``note`` which purchase model was chosen and why. ``probability_alive``
+    is None for the simple estimate, which has no notion of it. ``horizon`` is in the time unit of
+    the inputs; ``clv`` is undiscounted unless a ``discount_rate`` was given.
     """
 
     method: str
@@ -146,6 +191,20 @@ class ClvResult:
     probability_alive: np.ndarray | None
     bgnbd: BgNbdParams | None = None
     gamma_gamma: GammaGammaParams | None = None
+    constant_dropout: ConstantDropoutParams | None = None
+    note: str = ""
+    reason_code: str = ""
+    #: log-likelihood gained by the full BG/NBD over the constant-dropout model (nan when not compared)
+    full_model_gain: float = math.nan
+
+    @property
+    def purchase_params(self) -> PurchaseParams | None:
+        """The purchase model the predictions come from (None for the simple estimate)."""
+        if self.method == METHOD_MODEL:
+            return self.bgnbd
+        if self.method == METHOD_CONSTANT_DROPOUT:
+            return self.constant_dropout
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,18 +422,54 @@ def bgnbd_log_likelihood(
     """Total (weighted) BG/NBD log-likelihood of the data under ``params`` (r, alpha, a, b)."""
     x, t_x, big_t = validate_rfm(frequency, recency, T)
     w = _validate_weights(weights, len(x))
-    r, alpha, a, b = _bgnbd_tuple(params)
+    values = _bgnbd_tuple(params)
+    if len(values) != 4:
+        raise ValueError("bgnbd_log_likelihood takes the (r, alpha, a, b) of a BG/NBD")
+    r, alpha, a, b = values
     ll, _, _ = _bgnbd_terms(np.log([r, alpha, a, b]), x, t_x, big_t)
     return float(np.dot(w, ll))
 
 
-def _bgnbd_tuple(
-    params: BgNbdParams | tuple[float, float, float, float],
-) -> tuple[float, float, float, float]:
+def _bgnbd_tuple(params: PurchaseParams | tuple[float, ...]) -> tuple[float, ...]:
+    """(r, alpha, a, b) of a BG/NBD, or (r, alpha, p) of its constant-dropout limit."""
     if isinstance(params, BgNbdParams):
         return params.r, params.alpha, params.a, params.b
-    r, alpha, a, b = (float(v) for v in params)
-    return r, alpha, a, b
+    if isinstance(params, ConstantDropoutParams):
+        return params.r, params.alpha, params.p
+    values = tuple(float(v) for v in params)
+    if len(values) not in (3, 4):
+        raise ValueError("purchase model parameters are (r, alpha, a, b) or (r, alpha, p)")
+    return values
+
+
+def _check_penalizer(penalizer: float) -> float:
+    penalizer = float(penalizer)
+    if not math.isfinite(penalizer) or penalizer < 0:
+        raise ValueError(f"penalizer must be finite and >= 0, got {penalizer!r}")
+    return penalizer
+
+
+def _penalised_objective(
+    mean_log_likelihood: Callable[[np.ndarray], tuple[float, np.ndarray]], penalties: np.ndarray
+) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    """The negative mean log-likelihood plus ``sum(penalties * theta^2)`` over the (log-)parameters
+    theta, with its gradient; 1e300 where the likelihood is not finite (the optimiser backs off)."""
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            value, grad = mean_log_likelihood(theta)
+        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+            return 1e300, np.zeros_like(theta)
+        return -value + float(penalties @ (theta * theta)), -grad + 2.0 * penalties * theta
+
+    return objective
+
+
+def _unpenalised(mean_log_likelihood: Callable[[np.ndarray], tuple[float, np.ndarray]], theta) -> float:
+    """The mean log-likelihood at ``theta`` (nan where it is not finite)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        value, _ = mean_log_likelihood(theta)
+    return float(value) if np.isfinite(value) else math.nan
 
 
 def _maximise(
@@ -416,15 +511,20 @@ def fit_bgnbd(
     T: ArrayLike,
     weights: ArrayLike | None = None,
     initial: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0),
+    penalizer: float = 0.0,
 ) -> BgNbdParams:
     """Fit the BG/NBD model by maximum likelihood.
 
     ``frequency``, ``recency`` and ``T`` are per-customer arrays (or the unique rows returned by
     :func:`summarise`, with their counts as ``weights``: both give the same fit). ``weights``
     (non-negative, default 1) multiply each row's log-likelihood. ``initial`` is the starting
-    point (r, alpha, a, b). The result's ``converged`` flag is False when the optimiser failed;
+    point (r, alpha, a, b). ``penalizer`` (>= 0) adds ``penalizer * sum(log(params)^2)`` to the
+    mean negative log-likelihood per customer: an L2 penalty that keeps the parameters finite where
+    the likelihood is flat (0: plain maximum likelihood). The result's ``log_likelihood`` is the
+    unpenalised one. The result's ``converged`` flag is False when the optimiser failed;
     it never raises for a failed optimisation, only for invalid input (ValueError).
     """
+    penalizer = _check_penalizer(penalizer)
     x, t_x, big_t = validate_rfm(frequency, recency, T)
     w = _validate_weights(weights, len(x))
     if len(x) == 0:
@@ -435,32 +535,113 @@ def fit_bgnbd(
     total = float(np.sum(w))
     scale = w / total  # average log-likelihood: well-scaled for the optimiser
     mean_log_likelihood = _BgNbdMeanLogLikelihood(x, t_x, big_t, scale)
-
-    def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            value, grad = mean_log_likelihood(log_params)
-        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
-            return 1e300, np.zeros_like(log_params)
-        return -value, -grad
-
+    objective = _penalised_objective(mean_log_likelihood, np.full(4, penalizer))
     start = np.log(np.asarray(initial, dtype=np.float64))
     log_params, converged, message = _maximise(objective, start)
     r, alpha, a, b = (float(v) for v in np.exp(log_params))
-    value, _ = objective(log_params)
     return BgNbdParams(
         r=r,
         alpha=alpha,
         a=a,
         b=b,
-        log_likelihood=-value * total,
+        log_likelihood=_unpenalised(mean_log_likelihood, log_params) * total,
         converged=converged,
         n_customers=total,
         message=message,
+        penalizer=penalizer,
+    )
+
+
+class _ConstantDropoutMeanLogLikelihood:
+    """Weighted mean log-likelihood of the constant-dropout limit of the BG/NBD and its gradient with
+    respect to (log r, log alpha, logit p), computed as :class:`_BgNbdMeanLogLikelihood` does.
+
+    Per customer: Gamma(r+x) alpha^r / Gamma(r) * [(1-p)^x (alpha+T)^-(r+x)
+    + [x > 0] p (1-p)^(x-1) (alpha+t_x)^-(r+x)] (the BG/NBD likelihood as a, b -> infinity with
+    a / (a+b) -> p: B(a, b+x) / B(a, b) -> (1-p)^x and a / (b+x-1) -> p / (1-p)).
+    """
+
+    def __init__(self, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, scale: np.ndarray) -> None:
+        self.frequencies, self.frequency_index = np.unique(x, return_inverse=True)
+        self.frequency_weight = np.bincount(
+            self.frequency_index, weights=scale, minlength=len(self.frequencies)
+        )
+        self.ages, self.age_index = np.unique(big_t, return_inverse=True)
+        self.recencies, self.recency_index = np.unique(t_x, return_inverse=True)
+        self.repeat = x > 0
+        self.scale = scale
+        self.mean_frequency = float(self.frequency_weight @ self.frequencies)
+
+    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        r, alpha = np.exp(theta[:2])
+        p = float(expit(theta[2]))
+        log_p, log_q = -math.log1p(math.exp(-theta[2])), -math.log1p(math.exp(theta[2]))  # log p, log(1-p)
+        u = self.frequencies
+        u_weight = self.frequency_weight
+        u_a1 = gammaln(r + u) - gammaln(r) + r * np.log(alpha)
+        rx = r + u[self.frequency_index]
+        log_alpha_t = np.log(alpha + self.ages)[self.age_index]
+        log_alpha_tx = np.log(alpha + self.recencies)[self.recency_index]
+        a3 = -rx * log_alpha_t
+        a4 = np.where(self.repeat, log_p - log_q - rx * log_alpha_tx, -np.inf)
+        tail = np.logaddexp(a3, a4)
+        value = float(u_weight @ u_a1 + self.mean_frequency * log_q + self.scale @ tail)
+        s4 = self.scale * np.exp(a4 - tail)
+        s3 = self.scale - s4
+        d_r = u_weight @ (digamma(r + u) - digamma(r) + np.log(alpha)) - s3 @ log_alpha_t - s4 @ log_alpha_tx
+        d_alpha = (
+            r / alpha
+            - (s3 * rx) @ (1.0 / (alpha + self.ages))[self.age_index]
+            - (s4 * rx) @ (1.0 / (alpha + self.recencies))[self.recency_index]
+        )
+        d_logit = -p * self.mean_frequency + float(np.sum(s4))
+        return value, np.array([r * d_r, alpha * d_alpha, d_logit])
+
+
+def fit_constant_dropout(
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    weights: ArrayLike | None = None,
+    initial: tuple[float, float, float] = (1.0, 1.0, 0.5),
+    penalizer: float = 0.0,
+) -> ConstantDropoutParams:
+    """Fit the constant-dropout limit of the BG/NBD (see :class:`ConstantDropoutParams`).
+
+    Arguments as :func:`fit_bgnbd`, ``initial`` being (r, alpha, p); the penalty applies to log r
+    and log alpha (p is fitted on the logit scale, unpenalised). ``converged`` is False when the
+    optimiser failed or p ran to 0 or 1 (no dropout, or everybody dropping out, in the data).
+    """
+    penalizer = _check_penalizer(penalizer)
+    x, t_x, big_t = validate_rfm(frequency, recency, T)
+    w = _validate_weights(weights, len(x))
+    if len(x) == 0:
+        raise ValueError("cannot fit the BG/NBD model on no customers")
+    r0, alpha0, p0 = (float(v) for v in initial)
+    if not (r0 > 0 and alpha0 > 0 and 0 < p0 < 1):
+        raise ValueError("initial must be (r > 0, alpha > 0, 0 < p < 1)")
+    keep = w > 0
+    x, t_x, big_t, w = x[keep], t_x[keep], big_t[keep], w[keep]
+    t_x = np.where(x > 0, t_x, 0.0)
+    total = float(np.sum(w))
+    mean_log_likelihood = _ConstantDropoutMeanLogLikelihood(x, t_x, big_t, w / total)
+    objective = _penalised_objective(mean_log_likelihood, np.array([penalizer, penalizer, 0.0]))
+    start = np.array([math.log(r0), math.log(alpha0), math.log(p0 / (1.0 - p0))])
+    theta, converged, message = _maximise(objective, start)
+    return ConstantDropoutParams(
+        r=float(math.exp(theta[0])),
+        alpha=float(math.exp(theta[1])),
+        p=float(expit(theta[2])),
+        log_likelihood=_unpenalised(mean_log_likelihood, theta) * total,
+        converged=converged,
+        n_customers=total,
+        message=message,
+        penalizer=penalizer,
     )
 
 
 def probability_alive(
-    params: BgNbdParams | tuple[float, float, float, float],
+    params: PurchaseParams | tuple[float, ...],
     frequency: ArrayLike,
     recency: ArrayLike,
     T: ArrayLike,
@@ -469,13 +650,24 @@ def probability_alive(
 
     1 / (1 + [x > 0] * a / (b + x - 1) * ((alpha + T) / (alpha + t_x))^(r + x)), computed in log
     space. It is exactly 1 for customers with no repeat purchase (in the BG/NBD a customer can
-    only drop out right after a purchase) and decreases with T for fixed x > 0 and t_x.
+    only drop out right after a purchase) and decreases with T for fixed x > 0 and t_x. For the
+    constant-dropout model (r, alpha, p), a / (b + x - 1) is p / (1 - p).
     """
     x, t_x, big_t = validate_rfm(frequency, recency, T)
-    r, alpha, a, b = _bgnbd_tuple(params)
+    return _probability_alive_validated(_bgnbd_tuple(params), x, t_x, big_t)
+
+
+def _probability_alive_validated(
+    params: tuple[float, ...], x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray
+) -> np.ndarray:
     repeat = x > 0
-    b_x1 = np.where(repeat, b + x - 1.0, 1.0)
-    log_odds_dead = math.log(a) - np.log(b_x1) + (r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x))
+    if len(params) == 3:  # constant dropout p: a / (b + x - 1) -> p / (1 - p)
+        r, alpha, p = params
+        log_odds = math.log(p) - math.log1p(-p)
+    else:
+        r, alpha, a, b = params
+        log_odds = math.log(a) - np.log(np.where(repeat, b + x - 1.0, 1.0))
+    log_odds_dead = log_odds + (r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x))
     return np.where(repeat, expit(-log_odds_dead), 1.0)
 
 
@@ -497,11 +689,24 @@ def _hyp2f1(a: float, b: float, c: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 
 def _expected_purchases_validated(
-    params: tuple[float, float, float, float], t: float, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray
+    params: tuple[float, ...], t: float, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray
 ) -> np.ndarray:
-    r, alpha, a, b = params
+    return _purchases_if_alive(params, t, x, big_t) * _probability_alive_validated(params, x, t_x, big_t)
+
+
+def _purchases_if_alive(params: tuple[float, ...], t: float, x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
+    """Expected purchases in the next ``t`` of a customer known to be still active, E[Y(t) | alive, x, T]:
+    equation (10) of the paper without its P(alive) factor. It depends on x and T only (not on t_x).
+
+    Constant dropout p (the limit a, b -> infinity, a / (a+b) -> p, in which (a+b+x-1) / (a-1) -> 1/p
+    and 2F1(r+x, b+x; a+b+x-1; z) -> (1 - (1-p) z)^-(r+x)): (1 - ((alpha+T) / (alpha+T+p t))^(r+x)) / p.
+    """
     if t == 0:
         return np.zeros(len(x))
+    if len(params) == 3:
+        r, alpha, p = params
+        return -np.expm1(-(r + x) * np.log1p(p * t / (alpha + big_t))) / p
+    r, alpha, a, b = params
     if abs(a - 1.0) < 1e-7:  # removable singularity at a = 1: step just beside it
         a = 1.0 + 1e-7 if a >= 1.0 else 1.0 - 1e-7
     # c = a+b+x-1 is 0 only for x = 0 and a + b = 1, where c * 2F1(..; c; z) has a finite limit:
@@ -516,12 +721,11 @@ def _expected_purchases_validated(
     hyp = np.exp((1.0 - a) * np.log1p(t / (alpha + big_t))) * _hyp2f1(
         a + b - 1.0 - r, a - 1.0, c, t / (alpha + big_t + t)
     )
-    core = c / (a - 1.0) * (1.0 - hyp)
-    return core * probability_alive((r, alpha, a, b), x, t_x, big_t)
+    return c / (a - 1.0) * (1.0 - hyp)
 
 
 def expected_purchases(
-    params: BgNbdParams | tuple[float, float, float, float],
+    params: PurchaseParams | tuple[float, ...],
     t: float,
     frequency: ArrayLike,
     recency: ArrayLike,
@@ -542,6 +746,126 @@ def expected_purchases(
         raise ValueError(f"t must be a finite non-negative horizon, got {t!r}")
     x, t_x, big_t = validate_rfm(frequency, recency, T)
     return _expected_purchases_validated(_bgnbd_tuple(params), t, x, t_x, big_t)
+
+
+def _by_pairs(
+    func: Callable[[np.ndarray, np.ndarray], np.ndarray], x: np.ndarray, big_t: np.ndarray
+) -> np.ndarray:
+    """``func(x, T)`` evaluated once per distinct (x, T) pair and spread back over the customers."""
+    if len(x) == 0:
+        return np.zeros(0)
+    pairs, _counts, inverse = unique_rows(np.stack([x, big_t], axis=1), return_inverse=True)
+    return func(pairs[:, 0], pairs[:, 1])[inverse]
+
+
+def purchases_if_alive(
+    params: PurchaseParams | tuple[float, ...], t: float, frequency: ArrayLike, T: ArrayLike
+) -> np.ndarray:
+    """E[Y(t) | alive, x, T]: the expected purchases in the next ``t`` of a customer still active
+    (:func:`expected_purchases` divided by :func:`probability_alive`)."""
+    t = float(t)
+    if not math.isfinite(t) or t < 0:
+        raise ValueError(f"t must be a finite non-negative horizon, got {t!r}")
+    x, _, big_t = validate_rfm(frequency, np.zeros(np.size(frequency)), T)
+    values = _bgnbd_tuple(params)
+    return _by_pairs(lambda u, age: _purchases_if_alive(values, t, u, age), x, big_t)
+
+
+def _steps_to_one_purchase(
+    params: tuple[float, ...], x: np.ndarray, big_t: np.ndarray, step: float, max_steps: int
+) -> np.ndarray:
+    """Per (x, T): the smallest k in 1..max_steps with E[Y(k step) | alive, x, T] >= 1, else nan."""
+    if len(params) == 3:  # closed form: (alpha + T) ((1-p)^(-1/(r+x)) - 1) / p
+        r, alpha, p = params
+        t = (alpha + big_t) * np.expm1(-math.log1p(-p) / (r + x)) / p
+        k = np.maximum(np.ceil(t / step - 1e-9), 1.0)
+        # the closed form's rounding: step to the first k at which the expectation really reaches 1
+        below = _purchases_if_alive_at(params, k * step, x, big_t) < 1.0
+        k = np.where(below, k + 1, k)
+        return np.where(k <= max_steps, k, np.nan)
+    low = np.zeros(len(x))  # E = 0 < 1 at k = 0
+    high = np.full(len(x), float(max_steps))
+    reachable = _purchases_if_alive_at(params, high * step, x, big_t) >= 1.0
+    while np.any(high - low > 1):
+        middle = np.floor((low + high) / 2)
+        reached = _purchases_if_alive_at(params, middle * step, x, big_t) >= 1.0
+        high = np.where(reached, middle, high)
+        low = np.where(reached, low, middle)
+    return np.where(reachable, high, np.nan)
+
+
+def _purchases_if_alive_at(
+    params: tuple[float, ...], t: np.ndarray, x: np.ndarray, big_t: np.ndarray
+) -> np.ndarray:
+    """:func:`_purchases_if_alive` with a horizon per row (rows grouped by horizon)."""
+    result = np.empty(len(x))
+    horizons, index = np.unique(t, return_inverse=True)
+    for position, horizon in enumerate(horizons):  # a loop over distinct horizons, vectorised over rows
+        rows = index == position
+        result[rows] = _purchases_if_alive(params, float(horizon), x[rows], big_t[rows])
+    return result
+
+
+@dataclass(frozen=True)
+class VisitForecast:
+    """Each customer's expected next visit (arrays, one entry per customer, time in the caller's unit).
+
+    ``probability_alive``: P(still active) (None for the simple estimate); ``purchases_short`` /
+    ``purchases_long``: expected purchases in the next ``short`` / ``long`` time units;
+    ``next_visit``: time from now by which the expected purchases *if still active* reach one, a
+    whole number of ``step`` (nan when P(alive) < ``min_alive``, when it is not reached within
+    ``max_steps`` steps, and for the simple estimate); ``overdue``: time since the day by which,
+    seen on the day of the last purchase, that expectation reached one (negative: not yet due; nan
+    when it never does, and for the simple estimate).
+    """
+
+    probability_alive: np.ndarray | None
+    purchases_short: np.ndarray
+    purchases_long: np.ndarray
+    next_visit: np.ndarray
+    overdue: np.ndarray
+
+
+def forecast_visits(
+    result: ClvResult,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    *,
+    short: float,
+    long: float,
+    step: float,
+    max_steps: int,
+    min_alive: float = MIN_ALIVE_FOR_NEXT_VISIT,
+) -> VisitForecast:
+    """Expected next visit of each customer under the purchase model of ``result`` (see
+    :class:`VisitForecast`). With the simple estimate (no model) the expected purchases are the
+    historical repeat purchase rate x the horizon and there is no date."""
+    x, t_x, big_t = validate_rfm(frequency, recency, T)
+    for name, value in (("short", short), ("long", long), ("step", step)):
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a finite positive duration, got {value!r}")
+    if int(max_steps) < 1:
+        raise ValueError("max_steps must be at least 1")
+    params = result.purchase_params
+    nothing = np.full(len(x), np.nan)
+    if params is None:
+        rate = np.divide(x, big_t, out=np.zeros(len(x)), where=big_t > 0)
+        return VisitForecast(None, rate * short, rate * long, nothing, nothing.copy())
+    values = _bgnbd_tuple(params)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        alive = _probability_alive_validated(values, x, t_x, big_t)
+        # everything but P(alive) depends on (x, T) only: computed once per distinct pair
+        now, _counts, now_index = unique_rows(np.stack([x, big_t], axis=1), return_inverse=True)
+        u, age = now[:, 0], now[:, 1]
+        if_alive_short = _purchases_if_alive(values, short, u, age)[now_index]
+        if_alive_long = _purchases_if_alive(values, long, u, age)[now_index]
+        steps = _steps_to_one_purchase(values, u, age, step, max_steps)[now_index]
+        # seen on the day of the last purchase: age t_x, same purchases
+        steps_then = _by_pairs(lambda u, age: _steps_to_one_purchase(values, u, age, step, max_steps), x, t_x)
+    next_visit = np.where(alive >= min_alive, steps * step, np.nan)
+    overdue = (big_t - t_x) - steps_then * step
+    return VisitForecast(alive, if_alive_short * alive, if_alive_long * alive, next_visit, overdue)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -634,13 +958,15 @@ def fit_gamma_gamma(
     monetary_value: ArrayLike,
     weights: ArrayLike | None = None,
     initial: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    penalizer: float = 0.0,
 ) -> GammaGammaParams:
     """Fit the Gamma-Gamma spend model by maximum likelihood.
 
     Only repeat buyers can be fitted on: every ``frequency`` must be > 0 and every
     ``monetary_value`` (mean value of the customer's repeat transactions) > 0; the caller filters,
-    and a ValueError says so otherwise. ``weights`` as in :func:`fit_bgnbd`.
+    and a ValueError says so otherwise. ``weights`` and ``penalizer`` as in :func:`fit_bgnbd`.
     """
+    penalizer = _check_penalizer(penalizer)
     x, m = _validate_spend(frequency, monetary_value)
     w = _validate_weights(weights, len(x))
     if len(x) == 0:
@@ -654,25 +980,18 @@ def fit_gamma_gamma(
     total = float(np.sum(w))
     scale = w / total
     mean_log_likelihood = _GammaGammaMeanLogLikelihood(x, m, scale)
-
-    def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            value, grad = mean_log_likelihood(log_params)
-        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
-            return 1e300, np.zeros_like(log_params)
-        return -value, -grad
-
+    objective = _penalised_objective(mean_log_likelihood, np.full(3, penalizer))
     log_params, converged, message = _maximise(objective, np.log(np.asarray(initial, dtype=np.float64)))
     p, q, gamma = (float(v) for v in np.exp(log_params))
-    value, _ = objective(log_params)
     return GammaGammaParams(
         p=p,
         q=q,
         gamma=gamma,
-        log_likelihood=-value * total,
+        log_likelihood=_unpenalised(mean_log_likelihood, log_params) * total,
         converged=converged,
         n_customers=total,
         message=message,
+        penalizer=penalizer,
     )
 
 
@@ -816,63 +1135,202 @@ def fit_or_fallback(
     min_repeat_buyers: int = 10,
     discount_rate: float = 0.0,
     periods_per_month: float = WEEKS_PER_MONTH,
+    penalizer: float = DEFAULT_PENALIZER,
 ) -> ClvResult:
-    """Fit BG/NBD + Gamma-Gamma and predict, or fall back to :func:`simple_estimate`.
+    """Fit the purchase and spend models and predict, or fall back to :func:`simple_estimate`.
 
-    The models are used (method 'bgnbd_gamma_gamma') when there are at least ``min_customers``
-    customers and ``min_repeat_buyers`` repeat buyers with a positive mean spend, both fits
-    converge to finite parameters within :data:`PLAUSIBLE_PARAMETER_RANGE` (Gamma-Gamma with
-    q > 1, i.e. a finite mean spend) and every prediction is finite. Otherwise the result is
-    the simple estimate (method 'simple'), its ``reason`` saying why. Fits run on unique
-    customer profiles (see :func:`summarise`). Invalid input raises ValueError in both cases.
+    With at least ``min_customers`` customers and ``min_repeat_buyers`` repeat buyers with a
+    positive mean spend, both the BG/NBD and its constant-dropout limit are fitted (with the L2
+    ``penalizer`` on the log-parameters, see :func:`fit_bgnbd`), and Gamma-Gamma on the repeat
+    buyers. The full BG/NBD is used (method 'bgnbd_gamma_gamma') when its extra parameter gains more
+    than :data:`FULL_MODEL_MIN_GAIN` in (unpenalised) log-likelihood over the limit model, or the
+    limit model failed; otherwise the limit model (method 'bgnbd_constant_dropout'): that is the
+    case when the data show little spread in how customers drop out and the BG/NBD's a, b run off to
+    infinity along a flat likelihood. A model counts only when it converged to finite parameters
+    within :data:`PLAUSIBLE_PARAMETER_RANGE` (Gamma-Gamma with q > 1) and every prediction is finite.
+    Otherwise the result is the simple estimate (method 'simple'), its ``reason`` (and
+    ``reason_code``: 'customers', 'repeat_buyers', 'identical', 'no_dropout', 'purchase_model',
+    'spend_model', 'predictions') saying why. Fits run on unique customer profiles (see
+    :func:`summarise`). Invalid input raises ValueError in both cases.
     """
     horizon = _check_horizon(horizon, discount_rate, periods_per_month)
+    penalizer = _check_penalizer(penalizer)
     x, t_x, big_t = validate_rfm(frequency, recency, T)
     _, m = _validate_spend(x, monetary_value)
     _same_length(frequency=x, monetary_value=m)
 
-    def fallback(reason: str, **params: object) -> ClvResult:
-        return replace(simple_estimate(x, t_x, big_t, m, horizon, reason=reason), **params)
+    def fallback(code: str, reason: str, **params: object) -> ClvResult:
+        return replace(simple_estimate(x, t_x, big_t, m, horizon, reason=reason), reason_code=code, **params)
 
     spenders = (x > 0) & (m > 0)
     n_spenders = int(np.count_nonzero(spenders))
     if len(x) < min_customers:
-        return fallback(f"too little data: {len(x)} customers (< {min_customers})")
+        return fallback("customers", f"too little data: {len(x)} customers (< {min_customers})")
     if n_spenders < min_repeat_buyers:
-        return fallback(f"too little data: {n_spenders} repeat buyers (< {min_repeat_buyers})")
+        reason = f"too little data: {n_spenders} repeat buyers (< {min_repeat_buyers})"
+        return fallback("repeat_buyers", reason)
 
     rows, counts = summarise(x, t_x, big_t)
+    if len(rows) == 1:
+        return fallback("identical", "every customer has the same history: nothing tells them apart")
     low, high = PLAUSIBLE_PARAMETER_RANGE
-    bg = fit_bgnbd(rows[:, 0], rows[:, 1], rows[:, 2], weights=counts)
-    if not bg.is_usable():
-        return fallback(f"BG/NBD fit failed: {bg.message or 'non-finite parameters'}", bgnbd=bg)
-    if not all(low <= v <= high for v in (bg.r, bg.alpha, bg.a, bg.b)):
-        return fallback(f"BG/NBD fit degenerate: parameters outside [{low:g}, {high:g}]", bgnbd=bg)
+
+    def plausible(*values: float) -> bool:
+        return all(low <= v <= high for v in values)
+
+    limit = fit_constant_dropout(rows[:, 0], rows[:, 1], rows[:, 2], weights=counts, penalizer=penalizer)
+    if math.isfinite(limit.p) and limit.p < low:
+        return fallback(
+            "no_dropout",
+            "no customer appears to have stopped buying (everyone still buys at their usual pace): "
+            "how long customers stay cannot be estimated yet",
+            constant_dropout=limit,
+        )
+    bg = fit_bgnbd(rows[:, 0], rows[:, 1], rows[:, 2], weights=counts, penalizer=penalizer)
+    full_ok = bg.is_usable() and plausible(bg.r, bg.alpha, bg.a, bg.b)
+    limit_ok = limit.is_usable() and plausible(limit.r, limit.alpha, limit.p)
+    gain = bg.log_likelihood - limit.log_likelihood if (full_ok and limit_ok) else math.nan
+    if full_ok and not (limit_ok and gain <= FULL_MODEL_MIN_GAIN):
+        method, purchase = METHOD_MODEL, bg
+        note = "BG/NBD" if not limit_ok else f"BG/NBD (gains {gain:.1f} log-likelihood over constant dropout)"
+    elif limit_ok:
+        method, purchase = METHOD_CONSTANT_DROPOUT, limit
+        note = (
+            f"constant dropout p={limit.p:.3g}: the full BG/NBD gains only {gain:.2f} in log-likelihood"
+            if full_ok
+            else f"constant dropout p={limit.p:.3g}: the full BG/NBD fit failed ({bg.message})"
+        )
+    else:
+        if not bg.is_usable():
+            reason = f"BG/NBD fit failed: {bg.message or 'non-finite parameters'}"
+        else:
+            reason = f"BG/NBD fit degenerate: parameters outside [{low:g}, {high:g}]"
+        return fallback("purchase_model", reason, bgnbd=bg, constant_dropout=limit)
+    if penalizer:
+        note += f", L2 penalty {penalizer:g}"
     spend_rows, spend_counts = unique_rows(np.stack([x[spenders], m[spenders]], axis=1))
-    gg = fit_gamma_gamma(spend_rows[:, 0], spend_rows[:, 1], weights=spend_counts)
+    gg = fit_gamma_gamma(spend_rows[:, 0], spend_rows[:, 1], weights=spend_counts, penalizer=penalizer)
+    models = {"bgnbd": bg, "constant_dropout": limit, "gamma_gamma": gg, "full_model_gain": gain}
     if not gg.is_usable():
         reason = "Gamma-Gamma fit failed: " + (gg.message if not gg.converged else f"q={gg.q:.3g} <= 1")
-        return fallback(reason, bgnbd=bg, gamma_gamma=gg)
-    if not all(low <= v <= high for v in (gg.p, gg.q, gg.gamma)):
+        return fallback("spend_model", reason, **models)
+    if not plausible(gg.p, gg.q, gg.gamma):
         reason = f"Gamma-Gamma fit degenerate: parameters outside [{low:g}, {high:g}]"
-        return fallback(reason, bgnbd=bg, gamma_gamma=gg)
+        return fallback("spend_model", reason, **models)
 
     with np.errstate(over="ignore", invalid="ignore"):
-        bg_tuple = _bgnbd_tuple(bg)
-        purchases = _discounted_purchases(bg_tuple, x, t_x, big_t, horizon, discount_rate, periods_per_month)
+        values = _bgnbd_tuple(purchase)
+        purchases = _discounted_purchases(values, x, t_x, big_t, horizon, discount_rate, periods_per_month)
         spend = expected_average_spend(gg, x, m)
-        alive = probability_alive(bg_tuple, x, t_x, big_t)
+        alive = _probability_alive_validated(values, x, t_x, big_t)
         clv = purchases * spend
     if not (np.all(np.isfinite(clv)) and np.all(np.isfinite(alive)) and np.all(purchases >= -1e-9)):
-        return fallback("model predictions are not finite", bgnbd=bg, gamma_gamma=gg)
+        return fallback("predictions", "model predictions are not finite", **models)
     return ClvResult(
-        method=METHOD_MODEL,
+        method=method,
         reason="",
         horizon=horizon,
         expected_purchases=purchases,
         expected_average_spend=spend,
         clv=clv,
         probability_alive=alive,
-        bgnbd=bg,
-        gamma_gamma=gg,
+        note=note,
+        **models,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Holdout validation
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HoldoutValidation:
+    """How well the models fitted on a calibration period predict the purchases of the holdout period.
+
+    ``result``: the fit on the calibration period (:func:`fit_or_fallback`); ``customers``: the
+    customers who had bought by the calibration date; ``predicted`` / ``actual``: their repeat
+    purchases in the holdout period, expected and seen; ``aggregate_error_pct``: (predicted - actual)
+    / actual x 100 (nan when nobody bought in the holdout); ``mean_absolute_error``: mean over the
+    customers of |expected - seen| purchases; ``tracking``: (end of period, predicted cumulative,
+    actual cumulative) for each period of the holdout, as in the tracking charts of Fader, Hardie &
+    Lee (2005).
+    """
+
+    result: ClvResult
+    customers: int
+    holdout_periods: float
+    predicted: float
+    actual: float
+    aggregate_error_pct: float
+    mean_absolute_error: float
+    tracking: tuple[tuple[float, float, float], ...]
+
+
+def holdout_validation(
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    monetary_value: ArrayLike,
+    holdout_frequency: ArrayLike,
+    holdout_periods: float,
+    actual_by_period: ArrayLike,
+    *,
+    period: float = 1.0,
+    **fit_options: object,
+) -> HoldoutValidation:
+    """Fit on the calibration profiles (frequency, recency, T, monetary_value as of the calibration
+    date), predict each customer's purchases over the next ``holdout_periods`` and compare them with
+    ``holdout_frequency`` (the purchases each customer really made then). ``actual_by_period`` holds
+    the repeat purchases of these customers in each ``period`` of the holdout (the last one may be
+    shorter): ceil(holdout_periods / period) numbers summing to holdout_frequency's sum.
+    ``fit_options`` go to :func:`fit_or_fallback` (min_customers, min_repeat_buyers, penalizer).
+    """
+    x, t_x, big_t = validate_rfm(frequency, recency, T)
+    actual_each = _as_vector("holdout_frequency", holdout_frequency)
+    by_period = _as_vector("actual_by_period", actual_by_period)
+    _same_length(frequency=x, holdout_frequency=actual_each)
+    holdout_periods = float(holdout_periods)
+    if not (math.isfinite(holdout_periods) and holdout_periods > 0):
+        raise ValueError(f"holdout_periods must be finite and > 0, got {holdout_periods!r}")
+    if not (math.isfinite(period) and period > 0):
+        raise ValueError(f"period must be finite and > 0, got {period!r}")
+    ends = np.minimum(np.arange(1, math.ceil(holdout_periods / period - 1e-9) + 1) * period, holdout_periods)
+    if len(by_period) != len(ends):
+        raise ValueError(f"actual_by_period has {len(by_period)} periods, expected {len(ends)}")
+    if abs(float(by_period.sum()) - float(actual_each.sum())) > 1e-6 * max(1.0, float(actual_each.sum())):
+        raise ValueError("actual_by_period does not add up to holdout_frequency")
+    result = fit_or_fallback(x, t_x, big_t, monetary_value, holdout_periods, **fit_options)
+    params = result.purchase_params
+    if params is None:
+        rate = np.divide(x, big_t, out=np.zeros(len(x)), where=big_t > 0)
+        cumulative = float(rate.sum()) * ends
+        predicted_each = rate * holdout_periods
+    else:
+        values = _bgnbd_tuple(params)
+        with np.errstate(over="ignore", invalid="ignore"):
+            alive = _probability_alive_validated(values, x, t_x, big_t)
+            pairs, _counts, inverse = unique_rows(np.stack([x, big_t], axis=1), return_inverse=True)
+            alive_by_pair = np.bincount(inverse, weights=alive, minlength=len(pairs))
+            cumulative = np.array(
+                [float(alive_by_pair @ _purchases_if_alive(values, float(end), pairs[:, 0], pairs[:, 1]))
+                 for end in ends]
+            )  # fmt: skip
+            predicted_each = (
+                _purchases_if_alive(values, holdout_periods, pairs[:, 0], pairs[:, 1])[inverse] * alive
+            )
+    actual = float(actual_each.sum())
+    predicted = float(predicted_each.sum())
+    return HoldoutValidation(
+        result=result,
+        customers=len(x),
+        holdout_periods=holdout_periods,
+        predicted=predicted,
+        actual=actual,
+        aggregate_error_pct=(predicted - actual) / actual * 100.0 if actual > 0 else math.nan,
+        mean_absolute_error=float(np.mean(np.abs(predicted_each - actual_each))) if len(x) else math.nan,
+        tracking=tuple(
+            (float(end), float(p), float(a))
+            for end, p, a in zip(ends, cumulative, np.cumsum(by_period), strict=True)
+        ),
     )

@@ -9,6 +9,7 @@ from . import (
     sale_order,
     shop_crm_analytics,
     shop_crm_care_rule,
+    shop_crm_clv_validation,
     shop_crm_consent,
     shop_crm_customer_value,
     shop_crm_feedback,

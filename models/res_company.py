@@ -68,6 +68,22 @@ class ResCompany(models.Model):
         default=10,
         help="Below this many repeat buyers, the lifetime value uses a simple estimate.",
     )
+    shop_crm_clv_penalizer = fields.Float(
+        "Lifetime Value: Penalty",
+        default=0.0001,
+        digits=(16, 6),
+        help="L2 penalty on the logarithms of the model parameters (as lifetimes' penalizer_coef): keeps the "
+        "fit finite on a small shop's flat likelihood; 0 for plain maximum likelihood.",
+    )
+    shop_crm_clv_calibration_date = fields.Date(
+        "Prediction Check: Calibration Date",
+        help="The predictions are checked by fitting the models on the purchases up to this date and "
+        "comparing what they predict for the days after it with what happened. Empty: 26 weeks before "
+        "the analysis date.",
+    )
+    shop_crm_clv_validation_id = fields.Many2one(
+        "shop.crm.clv.validation", "Last Prediction Check", readonly=True, copy=False
+    )
     shop_crm_analytics_date = fields.Date("Customer Analytics As Of", readonly=True)
     shop_crm_analytics_fingerprint = fields.Char(
         "Customer Analytics Fingerprint",
@@ -77,7 +93,11 @@ class ResCompany(models.Model):
         help="Technical: inputs of the last analytics run.",
     )
     shop_crm_clv_method = fields.Selection(
-        [("bgnbd_gamma_gamma", "BG/NBD + Gamma-Gamma model"), ("simple", "Simple estimate")],
+        [
+            ("bgnbd_gamma_gamma", "BG/NBD + Gamma-Gamma model"),
+            ("bgnbd_constant_dropout", "BG/NBD with constant dropout + Gamma-Gamma model"),
+            ("simple", "Simple estimate"),
+        ],
         "Lifetime Value Method",
         readonly=True,
     )
@@ -96,6 +116,8 @@ class ResCompany(models.Model):
         "shop_crm_churn_complaint_factor",
         "shop_crm_clv_min_customers",
         "shop_crm_clv_min_repeat",
+        "shop_crm_clv_penalizer",
+        "shop_crm_clv_calibration_date",
     )
     def _check_shop_crm_analytics_settings(self):
         messages = {
@@ -115,6 +137,18 @@ class ResCompany(models.Model):
                 raise ValidationError(messages[problems[0]])
             if company.shop_crm_clv_min_customers < 1 or company.shop_crm_clv_min_repeat < 1:
                 raise ValidationError(self.env._("The lifetime value minimums must be at least 1."))
+            if not 0 <= company.shop_crm_clv_penalizer <= 1:
+                raise ValidationError(self.env._("The lifetime value penalty must be between 0 and 1."))
+            calibration = company.shop_crm_clv_calibration_date
+            if calibration and calibration >= company._shop_crm_today() - timedelta(days=6):
+                raise ValidationError(
+                    self.env._("The calibration date of the prediction check must be at least a week ago.")
+                )
+
+    def _shop_crm_calibration_date(self, as_of):
+        """The calibration date of the prediction check for an analysis as of ``as_of``."""
+        self.ensure_one()
+        return self.shop_crm_clv_calibration_date or as_of - timedelta(weeks=26)
 
     def _shop_crm_rfm_settings(self):
         self.ensure_one()

@@ -21,6 +21,12 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.shop_crm_clv_min_customers", readonly=False
     )
     shop_crm_clv_min_repeat = fields.Integer(related="company_id.shop_crm_clv_min_repeat", readonly=False)
+    shop_crm_clv_penalizer = fields.Float(related="company_id.shop_crm_clv_penalizer", readonly=False)
+    shop_crm_clv_calibration_date = fields.Date(
+        related="company_id.shop_crm_clv_calibration_date", readonly=False
+    )
+    shop_crm_clv_validation_id = fields.Many2one(related="company_id.shop_crm_clv_validation_id")
+    shop_crm_clv_validation_summary = fields.Text(related="company_id.shop_crm_clv_validation_id.summary")
     shop_crm_analytics_date = fields.Date(related="company_id.shop_crm_analytics_date")
     shop_crm_clv_method = fields.Selection(related="company_id.shop_crm_clv_method")
     shop_crm_clv_summary = fields.Char(related="company_id.shop_crm_clv_summary")
@@ -41,6 +47,13 @@ class ResConfigSettings(models.TransientModel):
     shop_crm_feedback_link_days = fields.Integer(
         related="company_id.shop_crm_feedback_link_days", readonly=False
     )
+
+    def action_shop_crm_validate_predictions(self):
+        validation = self.env["shop.crm.clv.validation"].validate(company=self.company_id)
+        return validation.action_open()
+
+    def action_shop_crm_validations(self):
+        return self.env["ir.actions.act_window"]._for_xml_id("shop_crm.shop_crm_clv_validation_action")
 
     def action_shop_crm_recompute_analytics(self):
         self.env["shop.crm.analytics"].run(company=self.company_id)

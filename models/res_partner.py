@@ -146,6 +146,34 @@ class ResPartner(models.Model):
         compute="_compute_shop_crm_values",
         search=_search_value("clv_method"),
     )
+    expected_purchases_30d = fields.Float(
+        "Expected Purchases (30 days)",
+        digits=(16, 2),
+        compute="_compute_shop_crm_values",
+        search=_search_value("expected_purchases_30d"),
+        help="Purchases the lifetime-value model expects from the customer in the next 30 days.",
+    )
+    expected_purchases_90d = fields.Float(
+        "Expected Purchases (90 days)",
+        digits=(16, 2),
+        compute="_compute_shop_crm_values",
+        search=_search_value("expected_purchases_90d"),
+        help="Purchases the lifetime-value model expects from the customer in the next 90 days.",
+    )
+    next_visit_date = fields.Date(
+        "Expected Next Visit",
+        compute="_compute_shop_crm_values",
+        search=_search_value("next_visit_date"),
+        help="The day by which the customer, if still active, is expected to have made one more purchase "
+        "(none when the probability of still being active is below 5%).",
+    )
+    next_visit_overdue_days = fields.Integer(
+        "Days Overdue",
+        compute="_compute_shop_crm_values",
+        search=_search_value("next_visit_overdue_days"),
+        help="Days since the day by which, seen on the day of the last purchase, the customer was expected "
+        "back (negative: not due yet).",
+    )
     rfm_explanation = fields.Text("Score Explanation", compute="_compute_rfm_explanation")
 
     @api.depends("partner_share")

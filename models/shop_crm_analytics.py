@@ -13,6 +13,7 @@ From a shell: ``env["shop.crm.analytics"].run(as_of=date(2026, 11, 1))``.
 
 import io
 import logging
+import math
 import struct
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,11 +36,21 @@ TMP = SQL.identifier("shop_crm_analytics_tmp")
 CLV_TMP = SQL.identifier("shop_crm_analytics_clv_tmp")
 VALUES = SQL.identifier("shop_crm_customer_value")
 # Computed by the lifetime-value models ...
-CLV_COLUMNS = ("clv_predicted_12m", "probability_alive", "clv_method")
+CLV_COLUMNS = (
+    "clv_predicted_12m",
+    "probability_alive",
+    "clv_method",
+    "expected_purchases_30d",
+    "expected_purchases_90d",
+    "next_visit_date",
+    "next_visit_overdue_days",
+)
 # ... and by the statement of aggregates (in TMP under the same names).
 STATS_COLUMNS = tuple(column for column in VALUE_FIELDS if column not in CLV_COLUMNS)
 TRACKED = ("rfm_class", "rfm_segment", "lifecycle_stage")
 CLV_HORIZON_MONTHS = 12
+# The expected next visit is searched day by day up to this many days ahead (none beyond).
+NEXT_VISIT_MAX_DAYS = 3650
 # Sorting a chain's orders in memory rather than on disk (each of the 2 parallel workers and the leader
 # may use this much for its share), for the run's transaction only.
 WORK_MEM = "256MB"
@@ -100,7 +111,7 @@ class ShopCrmAnalytics(models.AbstractModel):
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shop_crm_clv") as executor:
             fitting = executor.submit(
                 self._fit_lifetime_value, profiles, company.shop_crm_clv_min_customers,
-                company.shop_crm_clv_min_repeat,
+                company.shop_crm_clv_min_repeat, company.shop_crm_clv_penalizer,
             )  # fmt: skip
             recorded = self._record_changes(company, as_of) if previous_run else 0
             activities_started = time.monotonic()
@@ -110,6 +121,9 @@ class ShopCrmAnalytics(models.AbstractModel):
         clv_result = self._lifetime_value(company, as_of, profiles, fitted)
         changed = self._write_back(company, clv_result)
         fingerprint = self._fingerprint(company, key)
+        # how well a fit on the calibration period predicted the weeks since (stored per run), from the
+        # calibration profiles the statement of aggregates computed alongside
+        validation = self.env["shop.crm.clv.validation"]._validate_company(company, as_of, TMP)
         cr.execute(SQL("DROP TABLE %s, %s", TMP, CLV_TMP))
         company.write(
             {
@@ -130,6 +144,7 @@ class ShopCrmAnalytics(models.AbstractModel):
             "churn_activities": activities,
             "churn_activity_seconds": round(activity_seconds, 3),
             "clv_method": clv_result["method"],
+            **validation._summary_figures(),
             "seconds": round(time.monotonic() - started, 3),
         }
         _logger.info("Shop CRM analytics: %s", summary)
@@ -151,7 +166,8 @@ class ShopCrmAnalytics(models.AbstractModel):
         return "|".join(
             [str(as_of), company._shop_crm_timezone(), repr(settings),
              str(company.shop_crm_clv_min_customers), str(company.shop_crm_clv_min_repeat),
-             str(self._currency_units(company)[0])]
+             str(self._currency_units(company)[0]), repr(company.shop_crm_clv_penalizer),
+             str(company.shop_crm_clv_calibration_date)]
         )  # fmt: skip
 
     def _other_inputs(self, company):
@@ -275,7 +291,13 @@ per_customer AS (
                FILTER (WHERE amount > 0 AND day > previous_day) AS median_gap,
            -- spent on the purchase days after the first one (for the lifetime-value models)
            COALESCE(SUM(amount) FILTER (WHERE amount > 0 AND day > first_day_before), 0)::bigint
-               AS repeat_units
+               AS repeat_units,
+           -- the same as of the calibration date of the prediction check (shop.crm.clv.validation)
+           COUNT(*) FILTER (WHERE amount > 0 AND (previous_day IS NULL OR day > previous_day)
+                              AND day <= %(calibration)s) AS cal_purchase_days,
+           MAX(day) FILTER (WHERE amount > 0 AND day <= %(calibration)s) AS cal_last_day,
+           COALESCE(SUM(amount) FILTER (WHERE amount > 0 AND day > first_day_before
+                                          AND day <= %(calibration)s), 0)::bigint AS cal_repeat_units
       FROM marked
      GROUP BY partner_id
 ),
@@ -300,19 +322,21 @@ staged AS (
                 WHEN %(as_of)s - c.first_day <= %(new_days)s THEN 'new'
                 WHEN %(as_of)s - c.last_day > %(lost_days)s THEN 'lost'
                 ELSE 'returning' END AS lifecycle_stage,
-           CASE WHEN c.purchase_days >= 2 THEN c.median_gap ELSE shop.median_gap END AS typical_gap
+           CASE WHEN c.purchase_days >= 2 THEN c.median_gap ELSE shop.median_gap END AS typical_gap,
+           c.cal_purchase_days, c.cal_last_day, c.cal_repeat_units
       FROM per_customer c
       LEFT JOIN scores s USING (partner_id)
      CROSS JOIN shop
      UNION ALL
     -- the company's customers who never bought
-    SELECT p.id, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0, 'potential', NULL
+    SELECT p.id, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0, 'potential', NULL, 0, NULL, 0
       FROM res_partner p
      WHERE p.active AND p.partner_share AND (p.company_id = %(company)s OR p.company_id IS NULL)
        AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = p.id)
        AND NOT EXISTS (SELECT 1 FROM per_customer c WHERE c.partner_id = p.id)
 )
 SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
+       cal_purchase_days, cal_last_day, cal_repeat_units,
        recency_days AS rfm_recency_days,
        frequency::int AS rfm_frequency,
        monetary_units * %(unit)s AS rfm_monetary,
@@ -354,6 +378,7 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
             company=company.id,
             day_after=company._shop_crm_day_start(as_of + timedelta(days=1)),
             window_start=window_start,
+            calibration=company._shop_crm_calibration_date(as_of),
             as_of=as_of,
             new_days=settings.new_days,
             lost_days=settings.lost_days,
@@ -390,53 +415,122 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
                 ("partner_id", "repeat", "recency", "age", "spend")}  # fmt: skip
 
     @staticmethod
-    def _fit_lifetime_value(profiles, min_customers, min_repeat_buyers):
-        """Fit BG/NBD + Gamma-Gamma (time in weeks) on the profiles and predict (no database access: run in
-        a thread of its own). None when nobody bought."""
+    def _fit_lifetime_value(profiles, min_customers, min_repeat_buyers, penalizer):
+        """Fit the purchase and spend models (time in weeks) on the profiles and predict the lifetime values
+        and the expected next visits (no database access: run in a thread of its own). Returns (ClvResult,
+        VisitForecast), None when nobody bought."""
         if not len(profiles["partner_id"]):
             return None
         frequency = profiles["repeat"].astype(float)
-        return clv.fit_or_fallback(
+        recency, age = profiles["recency"] / DAYS_PER_WEEK, profiles["age"] / DAYS_PER_WEEK
+        result = clv.fit_or_fallback(
             frequency,
-            profiles["recency"] / DAYS_PER_WEEK,
-            profiles["age"] / DAYS_PER_WEEK,
+            recency,
+            age,
             np.where(frequency > 0, profiles["spend"], 0.0),
             horizon=CLV_HORIZON_MONTHS * clv.WEEKS_PER_MONTH,
             min_customers=min_customers,
             min_repeat_buyers=min_repeat_buyers,
+            penalizer=penalizer,
         )
+        visits = clv.forecast_visits(
+            result, frequency, recency, age, short=30 / DAYS_PER_WEEK, long=90 / DAYS_PER_WEEK,
+            step=1 / DAYS_PER_WEEK, max_steps=NEXT_VISIT_MAX_DAYS,
+        )  # fmt: skip
+        return result, visits
 
-    def _lifetime_value(self, company, as_of, profiles, result):
+    def _lifetime_value(self, company, as_of, profiles, fitted):
         """Describe the fitted lifetime-value models and put their predictions in CLV_TMP (partner_id,
-        clv_units, alive_e4: whole smallest units of the company currency and ten-thousandths, sent in
-        binary: no decimal text per customer). Returns the method and its summary."""
+        clv_units, alive_e4, p30_e4, p90_e4, next_days, overdue_days: whole smallest units of the company
+        currency, ten-thousandths and days, sent in binary: no decimal text per customer). Returns the
+        method and its summary."""
         cr = self.env.cr
         cr.execute(SQL("DROP TABLE IF EXISTS %s", CLV_TMP))
-        cr.execute(SQL("CREATE TEMP TABLE %s (partner_id int4, clv_units int8, alive_e4 int8)", CLV_TMP))
-        if result is None:
-            return {"method": False, "summary": self.env._("No purchases yet.")}
+        cr.execute(
+            SQL(
+                "CREATE TEMP TABLE %s (partner_id int4, clv_units int8, alive_e4 int8, p30_e4 int8, "
+                "p90_e4 int8, next_days int8, overdue_days int8)",
+                CLV_TMP,
+            )
+        )
+        if fitted is None:
+            return {"method": False, "summary": self.env._("No purchases yet."), "as_of": as_of}
+        result, visits = fitted
         alive = result.probability_alive
-        layout = _binary_layout(partner_id=">i4", clv=">i8", alive=">i8")
+        layout = _binary_layout(
+            partner_id=">i4", clv=">i8", alive=">i8", p30=">i8", p90=">i8", next_days=">i8", overdue=">i8"
+        )
         rows = _binary_fill(np.empty(len(profiles["partner_id"]), dtype=layout))
         rows["partner_id"] = profiles["partner_id"]
         rows["clv"] = _scaled(result.clv, self._currency_units(company)[0])
         rows["alive"] = NULL_SCALED if alive is None else _scaled(alive, 10_000)
+        rows["p30"] = _scaled(visits.purchases_short, 10_000)
+        rows["p90"] = _scaled(visits.purchases_long, 10_000)
+        rows["next_days"] = _scaled(visits.next_visit * DAYS_PER_WEEK, 1)
+        rows["overdue"] = _scaled(visits.overdue * DAYS_PER_WEEK, 1)
         data = COPY_HEADER + rows.tobytes() + COPY_TRAILER
         _copy(cr, SQL("COPY %s FROM STDIN WITH (FORMAT binary)", CLV_TMP), data)
         cr.execute(SQL("ANALYZE %s", CLV_TMP))  # the join of the write-back hashes this narrow table
+        summary = self._clv_summary(result, len(rows), as_of)
+        return {"method": result.method, "summary": summary, "as_of": as_of}
+
+    def _clv_summary(self, result, customers, as_of):
+        """Which lifetime-value model was used and why, in the user's language."""
+        gg = result.gamma_gamma
+        coefficient = result.bgnbd.penalizer if result.bgnbd else 0.0
+        penalty = (
+            self.env._("L2 penalty %(penalty)s on the log-parameters", penalty=format(coefficient, "g"))
+            if coefficient
+            else self.env._("no penalty")
+        )
         if result.method == clv.METHOD_MODEL:
-            bg, gg = result.bgnbd, result.gamma_gamma
-            summary = self.env._(
-                "BG/NBD r=%(r).3f α=%(alpha).3f a=%(a).3f b=%(b).3f; "
-                "Gamma-Gamma p=%(p).3f q=%(q).3f γ=%(gamma).3f (%(customers)s customers, as of %(date)s)",
-                r=bg.r, alpha=bg.alpha, a=bg.a, b=bg.b, p=gg.p, q=gg.q, gamma=gg.gamma,
-                customers=len(rows), date=as_of,
-            )  # fmt: skip
-        else:
-            summary = self.env._(
-                "Simple estimate (purchase rate × average spend), because: %(reason)s", reason=result.reason
+            bg = result.bgnbd
+            why = (
+                self.env._(
+                    "chosen because it fits %(gain).1f log-likelihood better than one dropout probability "
+                    "for everybody",
+                    gain=result.full_model_gain,
+                )
+                if math.isfinite(result.full_model_gain)
+                else self.env._("the model with one dropout probability for everybody did not fit")
             )
-        return {"method": result.method, "summary": summary}
+            return self.env._(
+                "BG/NBD r=%(r).3f α=%(alpha).3f a=%(a).3f b=%(b).3f (%(why)s); Gamma-Gamma p=%(p).3f "
+                "q=%(q).3f γ=%(gamma).3f; %(penalty)s (%(customers)s customers, as of %(date)s)",
+                r=bg.r, alpha=bg.alpha, a=bg.a, b=bg.b, why=why, p=gg.p, q=gg.q, gamma=gg.gamma,
+                penalty=penalty, customers=customers, date=as_of,
+            )  # fmt: skip
+        if result.method == clv.METHOD_CONSTANT_DROPOUT:
+            cd = result.constant_dropout
+            if math.isfinite(result.full_model_gain):
+                why = self.env._(
+                    "the data show little spread in how customers drop out: the full BG/NBD's a and b grow "
+                    "without bound and gain only %(gain).2f in log-likelihood",
+                    gain=result.full_model_gain,
+                )
+            else:
+                why = self.env._("the full BG/NBD fit did not converge")
+            return self.env._(
+                "BG/NBD with one dropout probability for everybody: r=%(r).3f α=%(alpha).3f, dropout after "
+                "a purchase %(dropout).1f%% (%(why)s); Gamma-Gamma p=%(p).3f q=%(q).3f γ=%(gamma).3f; "
+                "%(penalty)s (%(customers)s customers, as of %(date)s)",
+                r=cd.r, alpha=cd.alpha, dropout=cd.p * 100, why=why, p=gg.p, q=gg.q, gamma=gg.gamma,
+                penalty=penalty, customers=customers, date=as_of,
+            )  # fmt: skip
+        return self.env._(
+            "Simple estimate (purchase rate × average spend), because: %(reason)s",
+            reason=self._clv_fallback_reason(result),
+        )
+
+    def _clv_fallback_reason(self, result):
+        reasons = {
+            "identical": self.env._("every customer has the same purchase history: nothing tells them apart"),
+            "no_dropout": self.env._(
+                "no customer appears to have stopped buying (everyone still buys at their usual pace): how "
+                "long customers stay cannot be estimated yet"
+            ),
+        }
+        return reasons.get(result.reason_code, result.reason)
 
     def _record_changes(self, company, as_of):
         """Keep every change of class, segment or stage in shop.crm.segment.change."""
@@ -529,7 +623,11 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
             SELECT t.partner_id, %(stats)s,
                    NULLIF(c.clv_units, %(null)s) * %(unit)s AS clv_predicted_12m,
                    NULLIF(c.alive_e4, %(null)s) * 0.0001 AS probability_alive,
-                   CASE WHEN c.partner_id IS NOT NULL THEN %(method)s END::varchar AS clv_method
+                   CASE WHEN c.partner_id IS NOT NULL THEN %(method)s END::varchar AS clv_method,
+                   NULLIF(c.p30_e4, %(null)s) * 0.0001 AS expected_purchases_30d,
+                   NULLIF(c.p90_e4, %(null)s) * 0.0001 AS expected_purchases_90d,
+                   %(as_of)s::date + NULLIF(c.next_days, %(null)s)::int AS next_visit_date,
+                   NULLIF(c.overdue_days, %(null)s)::int AS next_visit_overdue_days
               FROM %(tmp)s t
               LEFT JOIN %(clv)s c ON c.partner_id = t.partner_id
             """,
@@ -537,6 +635,7 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
             null=int(NULL_SCALED),
             unit=self._currency_units(company)[1],
             method=clv_result["method"] or None,
+            as_of=clv_result["as_of"],
             tmp=TMP,
             clv=CLV_TMP,
         )

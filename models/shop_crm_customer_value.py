@@ -12,7 +12,11 @@ SEGMENTS = [
     ("general_retain", "General retain customer"),
 ]
 STAGES = [("potential", "Potential"), ("new", "New"), ("returning", "Returning"), ("lost", "Lost")]
-CLV_METHODS = [("bgnbd_gamma_gamma", "BG/NBD + Gamma-Gamma model"), ("simple", "Simple estimate")]
+CLV_METHODS = [
+    ("bgnbd_gamma_gamma", "BG/NBD + Gamma-Gamma model"),
+    ("bgnbd_constant_dropout", "BG/NBD with constant dropout + Gamma-Gamma model"),
+    ("simple", "Simple estimate"),
+]
 
 # The analytics values, stored here per customer and company and shown on res.partner (for the current
 # company) under the same names.
@@ -32,6 +36,10 @@ VALUE_FIELDS = (
     "clv_predicted_12m",
     "probability_alive",
     "clv_method",
+    "expected_purchases_30d",
+    "expected_purchases_90d",
+    "next_visit_date",
+    "next_visit_overdue_days",
 )
 
 
@@ -82,6 +90,14 @@ class ShopCrmCustomerValue(models.Model):
         "Probability Still Active", readonly=True, digits=(16, 3), aggregator="avg"
     )
     clv_method = fields.Selection(CLV_METHODS, "Lifetime Value Method", readonly=True)
+    expected_purchases_30d = fields.Float(
+        "Expected Purchases (30 days)", readonly=True, digits=(16, 2), aggregator="sum"
+    )
+    expected_purchases_90d = fields.Float(
+        "Expected Purchases (90 days)", readonly=True, digits=(16, 2), aggregator="sum"
+    )
+    next_visit_date = fields.Date("Expected Next Visit", readonly=True)
+    next_visit_overdue_days = fields.Integer("Days Overdue", readonly=True, aggregator="avg")
 
     def _compute_currency_id(self):
         companies = self.env["res.company"].browse(set(self.mapped("company_id"))).exists()

@@ -7,6 +7,10 @@ from odoo.tools import SQL
 from .res_partner import CLASSES, STAGES
 from .shop_crm_visit import PURPOSES
 
+NEXT_VISIT_CRITERIA = [
+    ("expected_within", "Expected Back Within N Days"),
+    ("overdue", "Overdue by More Than N Days"),
+]
 TIMINGS = [
     ("cadence", "Every N Days Since the Last Contact"),
     ("after_first_purchase", "N Days After the First Purchase"),
@@ -32,19 +36,38 @@ class ShopCrmFollowupRule(models.Model):
     rfm_class = fields.Selection(CLASSES, "Value Class")
     lifecycle_stage = fields.Selection(STAGES)
     churn_warning = fields.Boolean("Only Churn Warnings")
+    next_visit = fields.Selection(
+        NEXT_VISIT_CRITERIA,
+        "Expected Next Visit",
+        help="From the lifetime-value model: customers expected back within the next N days (e.g. 7: "
+        "expected this week), or whose expected return, seen on the day of their last purchase, is more "
+        "than N days past (e.g. 14).",
+    )
+    next_visit_days = fields.Integer(default=7)
     timing = fields.Selection(TIMINGS, required=True, default="cadence")
     interval_days = fields.Integer("Days", default=30)
     purpose = fields.Selection(PURPOSES, required=True, default="routine")
     history_ids = fields.One2many("shop.crm.followup.history", "rule_id", "Follow-ups Created")
 
-    @api.constrains("tier_id", "rfm_class", "lifecycle_stage", "churn_warning", "timing", "interval_days")
+    @api.constrains(
+        "tier_id", "rfm_class", "lifecycle_stage", "churn_warning", "next_visit", "next_visit_days", "timing",
+        "interval_days",
+    )  # fmt: skip
     def _check_rule(self):
         for rule in self:
-            if not (rule.tier_id or rule.rfm_class or rule.lifecycle_stage or rule.churn_warning):
+            chosen = rule.tier_id or rule.rfm_class or rule.lifecycle_stage or rule.churn_warning
+            if not (chosen or rule.next_visit):
                 raise ValidationError(
                     self.env._(
                         "Follow-up plan %(name)s: choose which customers it is for (a tier, a value class, a "
-                        "lifecycle stage or churn warnings).",
+                        "lifecycle stage, churn warnings or the expected next visit).",
+                        name=rule.name,
+                    )
+                )
+            if rule.next_visit and rule.next_visit_days < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Follow-up plan %(name)s: the days of the expected next visit cannot be negative.",
                         name=rule.name,
                     )
                 )
@@ -57,7 +80,8 @@ class ShopCrmFollowupRule(models.Model):
                     )
                 )
 
-    def _partner_domain(self):
+    def _partner_domain(self, as_of=None):
+        """The customers the plan is for, on ``as_of`` (default: the company's today)."""
         self.ensure_one()
         domain = [
             ("is_shop_customer", "=", True),
@@ -75,6 +99,14 @@ class ShopCrmFollowupRule(models.Model):
             domain.append(("lifecycle_stage", "=", self.lifecycle_stage))
         if self.churn_warning:
             domain.append(("churn_warning", "=", True))
+        if self.next_visit == "expected_within":
+            as_of = as_of or self.company_id._shop_crm_today()
+            domain += [
+                ("next_visit_date", "!=", False),
+                ("next_visit_date", "<=", as_of + timedelta(days=self.next_visit_days)),
+            ]
+        elif self.next_visit == "overdue":
+            domain.append(("next_visit_overdue_days", ">", self.next_visit_days))
         return domain
 
     @api.model
@@ -93,7 +125,11 @@ class ShopCrmFollowupRule(models.Model):
         self.ensure_one()
         activity_type = self.env.ref("shop_crm.mail_activity_type_follow_up")
         partners = (
-            self.env["res.partner"].sudo().with_context(active_test=True)._search(self._partner_domain())
+            self.env["res.partner"]
+            .sudo()
+            .with_company(self.company_id)
+            .with_context(active_test=True)
+            ._search(self._partner_domain(as_of))
         )
         company = self.company_id.sudo()
         purchases = SQL(

@@ -3,6 +3,8 @@ from . import (
     test_care,
     test_chinese_calendar,
     test_clv_math,
+    test_clv_predictions,
+    test_clv_small_shops,
     test_demo_generator,
     test_demo_plan,
     test_feedback,

@@ -361,7 +361,7 @@ class TestClvMath(_CdnowMixin, BaseCase):
 
     def test_fallback_when_the_optimiser_fails(self):
         frequency, recency, big_t = simulate_bgnbd(300, *CDNOW_PARAMS, seed=5)
-        monetary = np.where(frequency > 0, 20.0 + 3 * (frequency % 4), 0.0)
+        monetary = np.where(frequency > 0, np.random.default_rng(5).gamma(6.0, 5.0, 300), 0.0)
         failed = clv.BgNbdParams(
             r=math.nan,
             alpha=1.0,
@@ -371,15 +371,29 @@ class TestClvMath(_CdnowMixin, BaseCase):
             converged=False,
             message="ABNORMAL_TERMINATION_IN_LNSRCH",
         )
+        failed_limit = clv.ConstantDropoutParams(
+            r=math.nan, alpha=1.0, p=0.5, log_likelihood=math.nan, converged=False, message="failed"
+        )
+        # The full BG/NBD failing alone: its constant-dropout limit takes over.
         with mock.patch.object(clv, "fit_bgnbd", return_value=failed):
             result = clv.fit_or_fallback(frequency, recency, big_t, monetary, horizon=52)
+        self.assertEqual(result.method, clv.METHOD_CONSTANT_DROPOUT)
+        self.assertIn("full BG/NBD fit failed (ABNORMAL_TERMINATION_IN_LNSRCH)", result.note)
+        # Both failing: the simple estimate, saying why.
+        with (
+            mock.patch.object(clv, "fit_bgnbd", return_value=failed),
+            mock.patch.object(clv, "fit_constant_dropout", return_value=failed_limit),
+        ):
+            result = clv.fit_or_fallback(frequency, recency, big_t, monetary, horizon=52)
         self.assertEqual(result.method, "simple")
+        self.assertEqual(result.reason_code, "purchase_model")
         self.assertIn("BG/NBD fit failed", result.reason)
         self.assertIsNone(result.probability_alive)
-        # Identical customers: the likelihood peaks at a degenerate point mass -> fallback.
+        # Identical customers: nothing to tell them apart -> fallback.
         result = clv.fit_or_fallback([1] * 50, [5] * 50, [10] * 50, np.linspace(5, 50, 50), horizon=10)
         self.assertEqual(result.method, "simple")
-        self.assertIn("BG/NBD fit", result.reason)
+        self.assertEqual(result.reason_code, "identical")
+        self.assertIn("same history", result.reason)
         # Non-finite parameters count as a failure even if the optimiser claims success.
         self.assertFalse(clv.BgNbdParams(math.inf, 1, 1, 1, -1.0, True).is_usable())
         self.assertFalse(clv.GammaGammaParams(2.0, 0.9, 1.0, -1.0, True).is_usable())  # q <= 1: infinite mean
