@@ -42,6 +42,10 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.shop_crm_feedback_link_days", readonly=False
     )
 
+    shop_crm_own_customers_only = fields.Boolean(
+        related="company_id.shop_crm_own_customers_only", readonly=False
+    )
+
     def action_shop_crm_recompute_analytics(self):
         self.env["shop.crm.analytics"].run(company=self.company_id)
         return {

@@ -10,6 +10,7 @@ from . import (
     test_members,
     test_membership_rules,
     test_pos_tour,
+    test_privacy,
     test_rfm_rules,
     test_security,
     test_translations,
