@@ -1,4 +1,5 @@
 from . import (
+    test_access,
     test_analytics,
     test_care,
     test_chinese_calendar,

@@ -1,7 +1,7 @@
 import base64
 import io
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 import openpyxl
 from freezegun import freeze_time
@@ -121,7 +121,8 @@ class TestPrivacyRequests(MembersCase):
         for table, column in self.env.cr.fetchall():
             self.env.cr.execute(
                 SQL(
-                    "SELECT s FROM unnest(%s::text[]) s WHERE EXISTS (SELECT 1 FROM %s WHERE strpos(%s::text, s) > 0)",
+                    "SELECT s FROM unnest(%s::text[]) s "
+                    "WHERE EXISTS (SELECT 1 FROM %s WHERE strpos(%s::text, s) > 0)",
                     strings,
                     SQL.identifier(table),
                     SQL.identifier(column),
