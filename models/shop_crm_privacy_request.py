@@ -5,7 +5,7 @@ who asked the system, when, and a chatter: the log the law asks for."""
 import base64
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..lib import privacy
@@ -97,7 +97,7 @@ class ShopCrmPrivacyRequest(models.Model):
     @api.model
     def _check_manager(self):
         if not self.env.user.has_group("shop_crm.group_shop_crm_manager"):
-            raise UserError(self.env._("Only Shop CRM managers handle personal information requests."))
+            raise AccessError(self.env._("Only Shop CRM managers handle personal information requests."))
 
     @api.model
     def _export(self, partner, note=False):
@@ -155,7 +155,6 @@ class ShopCrmPrivacyRequest(models.Model):
 
     def _export_document(self):
         self.ensure_one()
-        _ = self.env._
         partner = self.partner_id.sudo()
         company = self.company_id
         label = self._labels
@@ -182,26 +181,26 @@ class ShopCrmPrivacyRequest(models.Model):
             "created": partner.create_date,
         }
         profile_columns = [
-            ("name", _("Name")),
-            ("phone", _("Phone")),
-            ("mobile", _("Mobile")),
-            ("email", _("Email")),
-            ("address", _("Address")),
-            ("wechat_id", _("WeChat ID")),
-            ("birthday", _("Birthday")),
-            ("gender", _("Gender")),
-            ("preferred_channel", _("Preferred Contact Channel")),
-            ("source_channel", _("Source")),
-            ("preferences", _("Preferences")),
-            ("notes", _("Notes")),
-            ("tags", _("Tags")),
-            ("member_code", _("Member Code")),
-            ("member_since", _("Member Since")),
-            ("tier", _("Member Tier")),
-            ("points", _("Points")),
-            ("staff_member", _("Staff Member")),
-            ("do_not_contact", _("Asked Not to Be Contacted")),
-            ("created", _("Customer Since")),
+            ("name", self.env._("Name")),
+            ("phone", self.env._("Phone")),
+            ("mobile", self.env._("Mobile")),
+            ("email", self.env._("Email")),
+            ("address", self.env._("Address")),
+            ("wechat_id", self.env._("WeChat ID")),
+            ("birthday", self.env._("Birthday")),
+            ("gender", self.env._("Gender")),
+            ("preferred_channel", self.env._("Preferred Contact Channel")),
+            ("source_channel", self.env._("Source")),
+            ("preferences", self.env._("Preferences")),
+            ("notes", self.env._("Notes")),
+            ("tags", self.env._("Tags")),
+            ("member_code", self.env._("Member Code")),
+            ("member_since", self.env._("Member Since")),
+            ("tier", self.env._("Member Tier")),
+            ("points", self.env._("Points")),
+            ("staff_member", self.env._("Staff Member")),
+            ("do_not_contact", self.env._("Asked Not to Be Contacted")),
+            ("created", self.env._("Customer Since")),
         ]
         consents = [
             {
@@ -277,101 +276,106 @@ class ShopCrmPrivacyRequest(models.Model):
             for change in partner.tier_history_ids.sudo()
         ]
         sections = [
-            privacy.Section("profile", _("Profile"), profile_columns, [profile]),
+            privacy.Section("profile", self.env._("Profile"), profile_columns, [profile]),
             privacy.Section(
                 "consents",
-                _("Consents"),
+                self.env._("Consents"),
                 [
-                    ("channel", _("Channel")),
-                    ("granted", _("Consent Given")),
-                    ("granted_date", _("Given On")),
-                    ("withdrawn_date", _("Withdrawn On")),
-                    ("note", _("Note")),
+                    ("channel", self.env._("Channel")),
+                    ("granted", self.env._("Consent Given")),
+                    ("granted_date", self.env._("Given On")),
+                    ("withdrawn_date", self.env._("Withdrawn On")),
+                    ("note", self.env._("Note")),
                 ],
                 consents,
             ),
             privacy.Section(
                 "important_dates",
-                _("Important Dates"),
+                self.env._("Important Dates"),
                 [
-                    ("name", _("Occasion")),
-                    ("calendar", _("Calendar")),
-                    ("date", _("When")),
-                    ("recurrence", _("Recurrence")),
-                    ("remind_days", _("Remind Days Before")),
-                    ("note", _("Note")),
+                    ("name", self.env._("Occasion")),
+                    ("calendar", self.env._("Calendar")),
+                    ("date", self.env._("When")),
+                    ("recurrence", self.env._("Recurrence")),
+                    ("remind_days", self.env._("Remind Days Before")),
+                    ("note", self.env._("Note")),
                 ],
                 occasions,
             ),
             privacy.Section(
                 "visits",
-                _("Visits"),
+                self.env._("Visits"),
                 [
-                    ("date", _("Date")),
-                    ("staff_member", _("Staff Member")),
-                    ("channel", _("Channel")),
-                    ("purpose", _("Purpose")),
-                    ("outcome", _("Outcome")),
-                    ("notes", _("Notes")),
-                    ("next_date", _("Next Follow-up")),
+                    ("date", self.env._("Date")),
+                    ("staff_member", self.env._("Staff Member")),
+                    ("channel", self.env._("Channel")),
+                    ("purpose", self.env._("Purpose")),
+                    ("outcome", self.env._("Outcome")),
+                    ("notes", self.env._("Notes")),
+                    ("next_date", self.env._("Next Follow-up")),
                 ],
                 visits,
             ),
             privacy.Section(
                 "tickets",
-                _("Feedback and Answers"),
+                self.env._("Feedback and Answers"),
                 [
-                    ("reference", _("Reference")),
-                    ("received", _("Received")),
-                    ("type", _("Type")),
-                    ("channel", _("Channel")),
-                    ("stage", _("Stage")),
-                    ("description", _("Description")),
-                    ("resolution", _("Resolution")),
-                    ("satisfaction", _("Satisfaction (1-5)")),
-                    ("nps", _("NPS Answer (0-10)")),
-                    ("comment", _("Comment")),
-                    ("answered", _("Answered On")),
+                    ("reference", self.env._("Reference")),
+                    ("received", self.env._("Received")),
+                    ("type", self.env._("Type")),
+                    ("channel", self.env._("Channel")),
+                    ("stage", self.env._("Stage")),
+                    ("description", self.env._("Description")),
+                    ("resolution", self.env._("Resolution")),
+                    ("satisfaction", self.env._("Satisfaction (1-5)")),
+                    ("nps", self.env._("NPS Answer (0-10)")),
+                    ("comment", self.env._("Comment")),
+                    ("answered", self.env._("Answered On")),
                 ],
                 tickets,
             ),
             privacy.Section(
                 "points_ledger",
-                _("Points Ledger"),
+                self.env._("Points Ledger"),
                 [
-                    ("date", _("Date")),
-                    ("program", _("Program")),
-                    ("kind", _("Kind")),
-                    ("description", _("Description")),
-                    ("issued", _("In")),
-                    ("used", _("Out")),
+                    ("date", self.env._("Date")),
+                    ("program", self.env._("Program")),
+                    ("kind", self.env._("Kind")),
+                    ("description", self.env._("Description")),
+                    ("issued", self.env._("In")),
+                    ("used", self.env._("Out")),
                 ],
                 ledger,
             ),
             privacy.Section(
                 "tier_history",
-                _("Tier History"),
-                [("date", _("Date")), ("from", _("From")), ("to", _("To")), ("reason", _("Reason"))],
+                self.env._("Tier History"),
+                [
+                    ("date", self.env._("Date")),
+                    ("from", self.env._("From")),
+                    ("to", self.env._("To")),
+                    ("reason", self.env._("Reason")),
+                ],
                 tiers,
             ),
             privacy.Section(
                 "purchases",
-                _("Purchases"),
+                self.env._("Purchases"),
                 [
-                    ("day", _("Day")),
-                    ("date_order", _("Order Date (UTC)")),
-                    ("amount", _("Amount")),
-                    ("currency", _("Currency")),
-                    ("company", _("Shop")),
+                    ("day", self.env._("Day")),
+                    ("date_order", self.env._("Order Date (UTC)")),
+                    ("amount", self.env._("Amount")),
+                    ("currency", self.env._("Currency")),
+                    ("company", self.env._("Shop")),
                 ],
                 self._purchases(partner),
             ),
         ]
         meta = {
-            _("Reference"): self.name,
-            _("Shop"): company.name,
-            _("Exported By"): self.user_id.name,
-            _("Exported On"): self.date,
+            self.env._("Reference"): self.name,
+            self.env._("Shop"): company.name,
+            self.env._("Exported By"): self.user_id.name,
+            self.env._("Exported On"): self.date,
         }
         return sections, meta
 
@@ -462,7 +466,9 @@ class ShopCrmPrivacyRequest(models.Model):
                 {**vals, "name": env._("Anonymised customer %s", each.id)}
             )
         # barcode is per company (the member card's scan code)
-        for company in env["res.company"].search([]):
+        # every company, archived ones too (a shop has a few)
+        companies = env["res.company"].with_context(active_test=False).search([("id", "!=", 0)])
+        for company in companies:
             partners.with_company(company).with_context(**quiet).write({"barcode": False})
         env["res.partner.bank"].search([("partner_id", "in", partners.ids)]).unlink()
         # the POS keeps a copy of the customer's email and mobile on each order; the orders stay

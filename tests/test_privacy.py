@@ -165,10 +165,14 @@ class TestPrivacyRequests(MembersCase):
         self.assertEqual(workbook["Purchases"].max_row, 3, "header + two purchases")
 
     def test_requests_are_for_managers_and_logs_stay(self):
-        with self.assertRaises(UserError):
+        with self.assertRaises(AccessError):
             self.customer.with_user(self.staff).action_shop_crm_privacy_export()
-        with self.assertRaises(UserError):
+        with self.assertRaises(AccessError):
             self.customer.with_user(self.staff).action_shop_crm_privacy_anonymize()
+        with self.assertRaises(AccessError):
+            self.env["shop.crm.privacy.anonymize"].with_user(self.staff).create(
+                {"partner_id": self.customer.id}
+            )
         with self.assertRaises(AccessError):
             self.env["shop.crm.privacy.request"].with_user(self.staff).search([])
         request = self.env["shop.crm.privacy.request"].with_user(self.manager)._export(self.customer)
@@ -179,7 +183,7 @@ class TestPrivacyRequests(MembersCase):
 
     def test_anonymize_needs_confirmation(self):
         action = self.customer.with_user(self.manager).action_shop_crm_privacy_anonymize()
-        wizard = Form(self.env[action["res_model"]].with_user(self.manager).with_context(action["context"]))
+        wizard = Form(self.env[action["res_model"]].with_user(self.manager).with_context(**action["context"]))
         wizard = wizard.save()
         with self.assertRaises(UserError):
             wizard.action_anonymize()
