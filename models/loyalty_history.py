@@ -12,6 +12,7 @@ KINDS = [
     ("referral", "Referral Reward"),
     ("compensation", "Compensation"),
     ("gift", "Gift"),
+    ("forfeit", "Forfeited (Card Closed)"),
 ]
 
 
@@ -47,6 +48,13 @@ class LoyaltyHistory(models.Model):
 
     def write(self, vals):
         self.check_access("write")
+        if (
+            self.env.su
+            and self.env.context.get("shop_crm_privacy_anonymize")
+            and set(vals) == {"description"}
+        ):
+            # PIPL anonymisation removes a customer's name from other members' lines; amounts never change
+            return super().write(vals)
         if self._shop_crm_member_lines():
             raise UserError(
                 self.env._(

@@ -416,6 +416,13 @@ class ResCompany(models.Model):
         self.sudo().shop_crm_last_assigned_user_id = user
         return user
 
+    # ---- access -------------------------------------------------------------------------------------
+    shop_crm_own_customers_only = fields.Boolean(
+        "Staff See Only Their Own Customers",
+        help="Staff (not managers) read the visits, tickets, customer values and points ledger only of the "
+        "customers whose staff member they are (see security/shop_crm_security.xml).",
+    )
+
     # ---- feedback tickets ---------------------------------------------------------------------------
     shop_crm_sla_hours_low = fields.Integer("SLA Hours: Low", default=72)
     shop_crm_sla_hours_normal = fields.Integer("SLA Hours: Normal", default=48)

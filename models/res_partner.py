@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
+from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.query import Query
 
@@ -7,6 +8,8 @@ from ..lib import membership, phone
 from .shop_crm_customer_value import CLASSES, CLV_METHODS, SEGMENTS, STAGES, VALUE_FIELDS
 
 VALUE_TABLE = "shop_crm_customer_value"
+# Spend, RFM values, lifetime value and purchase history: staff and managers, not the front desk.
+ANALYTICS_GROUP = "shop_crm.group_shop_crm_user"
 
 
 def _search_value(fname):
@@ -76,12 +79,14 @@ class ResPartner(models.Model):
     rfm_recency_days = fields.Integer(
         "Recency (days)",
         compute="_compute_shop_crm_values",
+        groups=ANALYTICS_GROUP,
         search=_search_value("rfm_recency_days"),
         help="Days between the analysis date and the last purchase.",
     )
     rfm_frequency = fields.Integer(
         "Frequency",
         compute="_compute_shop_crm_values",
+        groups=ANALYTICS_GROUP,
         search=_search_value("rfm_frequency"),
         help="Purchases in the RFM window.",
     )
@@ -89,40 +94,70 @@ class ResPartner(models.Model):
         "Monetary",
         currency_field="shop_crm_currency_id",
         compute="_compute_shop_crm_values",
+        groups=ANALYTICS_GROUP,
         search=_search_value("rfm_monetary"),
         help="Purchases minus refunds in the RFM window.",
     )
     rfm_r_score = fields.Integer(
-        "R Score", compute="_compute_shop_crm_values", search=_search_value("rfm_r_score"), aggregator="avg"
+        "R Score",
+        compute="_compute_shop_crm_values",
+        groups=ANALYTICS_GROUP,
+        search=_search_value("rfm_r_score"),
+        aggregator="avg",
     )
     rfm_f_score = fields.Integer(
-        "F Score", compute="_compute_shop_crm_values", search=_search_value("rfm_f_score"), aggregator="avg"
+        "F Score",
+        compute="_compute_shop_crm_values",
+        groups=ANALYTICS_GROUP,
+        search=_search_value("rfm_f_score"),
+        aggregator="avg",
     )
     rfm_m_score = fields.Integer(
-        "M Score", compute="_compute_shop_crm_values", search=_search_value("rfm_m_score"), aggregator="avg"
+        "M Score",
+        compute="_compute_shop_crm_values",
+        groups=ANALYTICS_GROUP,
+        search=_search_value("rfm_m_score"),
+        aggregator="avg",
     )
     rfm_class = fields.Selection(
-        CLASSES, "Value Class", compute="_compute_shop_crm_values", search=_search_value("rfm_class")
+        CLASSES,
+        "Value Class",
+        compute="_compute_shop_crm_values",
+        groups=ANALYTICS_GROUP,
+        search=_search_value("rfm_class"),
     )
     rfm_segment = fields.Selection(
-        SEGMENTS, "RFM Segment", compute="_compute_shop_crm_values", search=_search_value("rfm_segment")
+        SEGMENTS,
+        "RFM Segment",
+        compute="_compute_shop_crm_values",
+        groups=ANALYTICS_GROUP,
+        search=_search_value("rfm_segment"),
     )
     lifecycle_stage = fields.Selection(
-        STAGES, compute="_compute_shop_crm_values", search=_search_value("lifecycle_stage")
+        STAGES,
+        compute="_compute_shop_crm_values",
+        groups=ANALYTICS_GROUP,
+        search=_search_value("lifecycle_stage"),
     )
-    churn_warning = fields.Boolean(compute="_compute_shop_crm_values", search=_search_value("churn_warning"))
+    churn_warning = fields.Boolean(
+        compute="_compute_shop_crm_values", groups=ANALYTICS_GROUP, search=_search_value("churn_warning")
+    )
     churn_typical_gap = fields.Float(
         "Usual Days Between Visits",
         digits=(16, 1),
         compute="_compute_shop_crm_values",
+        groups=ANALYTICS_GROUP,
         search=_search_value("churn_typical_gap"),
         help="Median gap between the customer's purchase days (shop-wide median for one-visit customers).",
     )
-    churn_reason = fields.Char("Churn Warning Reason", compute="_compute_churn_reason")
+    churn_reason = fields.Char(
+        "Churn Warning Reason", compute="_compute_churn_reason", groups=ANALYTICS_GROUP
+    )
     clv_historical = fields.Monetary(
         "Historical Value",
         currency_field="shop_crm_currency_id",
         compute="_compute_shop_crm_values",
+        groups=ANALYTICS_GROUP,
         search=_search_value("clv_historical"),
         help="Net spend ever.",
     )
@@ -130,6 +165,7 @@ class ResPartner(models.Model):
         "Predicted Value (12 months)",
         currency_field="shop_crm_currency_id",
         compute="_compute_shop_crm_values",
+        groups=ANALYTICS_GROUP,
         search=_search_value("clv_predicted_12m"),
         help="Expected spend in the next 12 months.",
     )
@@ -137,6 +173,7 @@ class ResPartner(models.Model):
         "Probability Still Active",
         digits=(16, 3),
         compute="_compute_shop_crm_values",
+        groups=ANALYTICS_GROUP,
         search=_search_value("probability_alive"),
         aggregator="avg",
     )
@@ -144,12 +181,14 @@ class ResPartner(models.Model):
         CLV_METHODS,
         "Lifetime Value Method",
         compute="_compute_shop_crm_values",
+        groups=ANALYTICS_GROUP,
         search=_search_value("clv_method"),
     )
     expected_purchases_30d = fields.Float(
         "Expected Purchases (30 days)",
         digits=(16, 2),
         compute="_compute_shop_crm_values",
+        groups=ANALYTICS_GROUP,
         search=_search_value("expected_purchases_30d"),
         help="Purchases the lifetime-value model expects from the customer in the next 30 days.",
     )
@@ -157,12 +196,14 @@ class ResPartner(models.Model):
         "Expected Purchases (90 days)",
         digits=(16, 2),
         compute="_compute_shop_crm_values",
+        groups=ANALYTICS_GROUP,
         search=_search_value("expected_purchases_90d"),
         help="Purchases the lifetime-value model expects from the customer in the next 90 days.",
     )
     next_visit_date = fields.Date(
         "Expected Next Visit",
         compute="_compute_shop_crm_values",
+        groups=ANALYTICS_GROUP,
         search=_search_value("next_visit_date"),
         help="The day by which the customer, if still active, is expected to have made one more purchase "
         "(none when the probability of still being active is below 5%).",
@@ -170,11 +211,14 @@ class ResPartner(models.Model):
     next_visit_overdue_days = fields.Integer(
         "Days Overdue",
         compute="_compute_shop_crm_values",
+        groups=ANALYTICS_GROUP,
         search=_search_value("next_visit_overdue_days"),
         help="Days since the day by which, seen on the day of the last purchase, the customer was expected "
         "back (negative: not due yet).",
     )
-    rfm_explanation = fields.Text("Score Explanation", compute="_compute_rfm_explanation")
+    rfm_explanation = fields.Text(
+        "Score Explanation", compute="_compute_rfm_explanation", groups=ANALYTICS_GROUP
+    )
 
     @api.depends("partner_share")
     def _compute_is_shop_customer(self):
@@ -198,9 +242,16 @@ class ResPartner(models.Model):
 
     @api.depends_context("company")
     def _compute_shop_crm_values(self):
+        # Read without the table's access rights (a Shop CRM user reads values through the customer), but
+        # with its record rules: staff who see only their own customers get no values for the others.
         Value = self.env["shop.crm.customer.value"].sudo()
         rows = Value.search_fetch(
-            [("partner_id", "in", self._origin.ids), ("company_id", "=", self.env.company.id)],
+            expression.AND(
+                [
+                    [("partner_id", "in", self._origin.ids), ("company_id", "=", self.env.company.id)],
+                    self._shop_crm_value_rule_domain(),
+                ]
+            ),
             ["partner_id", *VALUE_FIELDS],
         )
         by_partner = {row.partner_id: row for row in rows}
@@ -221,20 +272,27 @@ class ResPartner(models.Model):
             return super()._field_to_sql(alias, fname, query, flush)
         if query is None:
             raise ValueError(f"Cannot convert {fname!r} to SQL without a query to join its table to")
+        self.check_field_access_rights("read", [fname])
         value_alias = query.make_alias(alias, "shop_crm_value")
-        query.add_join(
-            "LEFT JOIN",
-            value_alias,
-            VALUE_TABLE,
-            SQL(
-                "%s = %s AND %s = %s",
-                SQL.identifier(value_alias, "partner_id"),
-                SQL.identifier(alias, "id"),
-                SQL.identifier(value_alias, "company_id"),
-                self.env.company.id,
-            ),
+        condition = SQL(
+            "%s = %s AND %s = %s",
+            SQL.identifier(value_alias, "partner_id"),
+            SQL.identifier(alias, "id"),
+            SQL.identifier(value_alias, "company_id"),
+            self.env.company.id,
         )
+        if rule_domain := self._shop_crm_value_rule_domain():
+            # searching, sorting and grouping by a value follow the values' record rules too
+            allowed = self.env["shop.crm.customer.value"].sudo()._search(rule_domain)
+            condition = SQL(
+                "%s AND %s IN %s", condition, SQL.identifier(value_alias, "id"), allowed.subselect()
+            )
+        query.add_join("LEFT JOIN", value_alias, VALUE_TABLE, condition)
         return SQL.identifier(value_alias, fname)
+
+    def _shop_crm_value_rule_domain(self):
+        """The record rules of the customer values for the current user ([] for the superuser)."""
+        return self.env["ir.rule"]._compute_domain("shop.crm.customer.value", "read") or []
 
     @api.depends("churn_warning", "churn_typical_gap", "rfm_recency_days", "lifecycle_stage")
     @api.depends_context("company")
@@ -319,10 +377,15 @@ class ResPartner(models.Model):
         help="First day the member stopped qualifying for the current tier "
         "(downgrade after the grace period).",
     )
-    tier_history_ids = fields.One2many("shop.crm.tier.history", "partner_id", "Tier Changes")
+    # the tier changes name their triggering orders: purchase history, not for the front desk
+    tier_history_ids = fields.One2many(
+        "shop.crm.tier.history", "partner_id", "Tier Changes", groups=ANALYTICS_GROUP
+    )
     member_card_id = fields.Many2one("loyalty.card", compute="_compute_member_points")
     points_balance = fields.Float("Points", compute="_compute_member_points", digits=(16, 2))
-    points_history_ids = fields.Many2many("loyalty.history", compute="_compute_member_points")
+    points_history_ids = fields.Many2many(
+        "loyalty.history", compute="_compute_member_points", groups=ANALYTICS_GROUP
+    )
     referred_by_id = fields.Many2one(
         "res.partner", index="btree_not_null", copy=False, domain=[("is_company", "=", False)]
     )
@@ -339,6 +402,20 @@ class ResPartner(models.Model):
     visit_count = fields.Integer(compute="_compute_visit_count")
     feedback_ids = fields.One2many("shop.crm.feedback", "partner_id")
     feedback_count = fields.Integer(compute="_compute_feedback_count")
+    # ---- privacy (PIPL) ----
+    shop_crm_anonymized = fields.Boolean(
+        "Anonymised",
+        copy=False,
+        readonly=True,
+        help="The customer's personal information was erased on request.",
+    )
+    shop_crm_anonymized_date = fields.Date("Anonymised On", copy=False, readonly=True)
+    privacy_request_ids = fields.One2many(
+        "shop.crm.privacy.request",
+        "partner_id",
+        "Personal Information Requests",
+        groups="shop_crm.group_shop_crm_manager",
+    )
 
     _sql_constraints = [
         (
@@ -383,7 +460,13 @@ class ResPartner(models.Model):
             card = by_partner.get(partner.id, self.env["loyalty.card"])
             partner.member_card_id = card
             partner.points_balance = card.points
-            partner.points_history_ids = card.history_ids
+            if "points_history_ids" in self._fields and self._fields["points_history_ids"].is_accessible(
+                self.env
+            ):
+                # the ledger lines the user may read (staff who see only their own customers)
+                partner.points_history_ids = card.history_ids.with_env(self.env)._filtered_access("read")
+            else:
+                partner.points_history_ids = False
 
     def _compute_visit_count(self):
         counts = dict(
@@ -616,3 +699,31 @@ class ResPartner(models.Model):
         # The customers' analytics values go with them (no foreign key, see shop.crm.customer.value).
         self.env["shop.crm.customer.value"].sudo().search([("partner_id", "in", self.ids)]).unlink()
         return super().unlink()
+
+    # ---- privacy (PIPL) requests -------------------------------------------------------------------
+
+    def action_shop_crm_privacy_export(self):
+        """Export the customer's personal information (a logged request with a JSON and an XLSX file)."""
+        self.ensure_one()
+        request = self.env["shop.crm.privacy.request"]._export(self)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "shop.crm.privacy.request",
+            "res_id": request.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
+
+    def action_shop_crm_privacy_anonymize(self):
+        """Open the confirmation of the customer's anonymisation."""
+        self.ensure_one()
+        self.env["shop.crm.privacy.request"]._check_manager()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Anonymise Customer"),
+            "res_model": "shop.crm.privacy.anonymize",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_partner_id": self.id},
+        }

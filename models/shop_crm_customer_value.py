@@ -99,6 +99,47 @@ class ShopCrmCustomerValue(models.Model):
     next_visit_date = fields.Date("Expected Next Visit", readonly=True)
     next_visit_overdue_days = fields.Integer("Days Overdue", readonly=True, aggregator="avg")
 
+    # For the record rules ("staff see only their own customers"): the customer's staff member and the
+    # company's setting, searched through the ids (no foreign keys here, see above).
+    partner_user_id = fields.Many2one(
+        "res.users", "Staff Member", compute="_compute_partner_user_id", search="_search_partner_user_id"
+    )
+    own_customers_only = fields.Boolean(
+        compute="_compute_own_customers_only", search="_search_own_customers_only"
+    )
+
+    def _compute_partner_user_id(self):
+        partners = (
+            self.env["res.partner"].sudo().with_context(active_test=False).browse(self.mapped("partner_id"))
+        )
+        users = {partner.id: partner.user_id for partner in partners.exists()}
+        for value in self:
+            value.partner_user_id = users.get(value.partner_id, False)
+
+    def _search_partner_user_id(self, operator, value):
+        if operator not in ("=", "in"):
+            return NotImplemented
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .with_context(active_test=False)
+            ._search([("user_id", operator, value)])
+        )
+        return [("partner_id", "in", partners)]
+
+    def _compute_own_customers_only(self):
+        companies = self.env["res.company"].sudo().browse(set(self.mapped("company_id"))).exists()
+        setting = {company.id: company.shop_crm_own_customers_only for company in companies}
+        for value in self:
+            value.own_customers_only = setting.get(value.company_id, False)
+
+    def _search_own_customers_only(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        companies = self.env["res.company"].sudo().search([("shop_crm_own_customers_only", "=", True)])
+        in_companies = [("company_id", "in", companies.ids)]
+        return in_companies if (operator == "=") == value else ["!", *in_companies]
+
     def _compute_currency_id(self):
         companies = self.env["res.company"].browse(set(self.mapped("company_id"))).exists()
         currencies = {company.id: company.currency_id for company in companies}

@@ -19,6 +19,9 @@ class ShopCrmFestival(models.Model):
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", index=True, help="Empty: the festival is in the calendar of every company."
+    )
     code = fields.Selection(BUILTIN, "Built-in Festival", help="A festival whose date Shop CRM computes.")
     calendar_type = fields.Selection(
         [("solar", "Solar (Gregorian)"), ("lunar", "Lunar (Chinese)")], "Calendar"

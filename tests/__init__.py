@@ -1,4 +1,5 @@
 from . import (
+    test_access,
     test_analytics,
     test_care,
     test_chinese_calendar,
@@ -14,6 +15,7 @@ from . import (
     test_nightly,
     test_phone,
     test_pos_tour,
+    test_privacy,
     test_rfm_rules,
     test_security,
     test_shop_day,

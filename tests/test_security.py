@@ -76,6 +76,27 @@ class TestSecurity(ShopCrmCase):
                 f"{name} has no access rules",
             )
 
+    def test_every_model_has_a_company_rule(self):
+        """A Shop CRM model without a company rule (global, on company_ids) fails here; TestMultiCompany
+        checks that the rules hide another company's records."""
+        model_names = (
+            self.env["ir.model.data"]
+            .search([("module", "=", "shop_crm"), ("model", "=", "ir.model")])
+            .mapped(lambda data: self.env["ir.model"].browse(data.res_id).model)
+        )
+        concrete = [
+            name
+            for name in model_names
+            if name.startswith("shop.crm.") and not self.env[name]._abstract and not self.env[name]._transient
+        ]
+        self.assertIn("shop.crm.care.log", concrete)
+        self.assertIn("shop.crm.followup.history", concrete)
+        for name in concrete:
+            rules = self.env["ir.rule"].search([("model_id.model", "=", name), ("global", "=", True)])
+            self.assertTrue(
+                any("company_ids" in rule.domain_force for rule in rules), f"{name} has no company rule"
+            )
+
     def test_outsider_cannot_add_customers(self):
         with self.assertRaises(AccessError):
             self.env["res.partner"].with_user(self.outsider).create({"name": "Nobody"})
