@@ -186,8 +186,8 @@ def decode(content):
 def _read_csv(content):
     text = decode(content)
     first_line = text.split("\n", 1)[0]
-    if not any(separator in first_line for separator in ",;\t"):
-        raise FileError("not_spreadsheet", "no separator in the header")
+    if not first_line.strip() or any(ord(char) < 32 and char not in "\t\r" for char in text[:4096].replace("\n", "")):
+        raise FileError("not_spreadsheet", "control characters in the text")
     try:
         dialect = csv.Sniffer().sniff(first_line, delimiters=",;\t")
         separator = dialect.delimiter
