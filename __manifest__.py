@@ -9,7 +9,9 @@
     "website": "https://github.com/shop-crm/shop_crm",
     "license": "LGPL-3",
     "depends": ["contacts", "mail", "sms", "point_of_sale", "pos_loyalty", "sale_loyalty"],
-    "external_dependencies": {"python": ["numpy", "scipy", "lunar_python"]},
+    "external_dependencies": {
+        "python": ["numpy", "scipy", "lunar_python", "pandas", "openpyxl", "xlrd", "phonenumbers"]
+    },
     "data": [
         "security/shop_crm_groups.xml",
         "security/ir.model.access.csv",
@@ -21,6 +23,7 @@
         "wizard/shop_crm_points_adjust_views.xml",
         "wizard/shop_crm_reassign_views.xml",
         "wizard/shop_crm_feedback_compensate_views.xml",
+        "wizard/shop_crm_import_wizard_views.xml",
         "views/res_partner_views.xml",
         "views/shop_crm_tier_views.xml",
         "views/loyalty_history_views.xml",
@@ -32,6 +35,8 @@
         "views/shop_crm_care_views.xml",
         "views/shop_crm_segment_change_views.xml",
         "views/res_config_settings_views.xml",
+        "views/shop_crm_legacy_purchase_views.xml",
+        "views/shop_crm_duplicate_views.xml",
         "views/shop_crm_menus.xml",
     ],
     "assets": {

@@ -12,6 +12,7 @@ from . import (
     shop_crm_consent,
     shop_crm_customer_value,
     shop_crm_demo,
+    shop_crm_duplicate,
     shop_crm_feedback,
     shop_crm_festival,
     shop_crm_followup_rule,

@@ -309,3 +309,102 @@ class TestPurchaseImport(ImportCase):
         logs = rule._give_care(date(2025, 8, 29))
         self.assertEqual(logs.partner_id, self.other)
         self.assertEqual(rule._last_year_purchases(logs), {logs.id: "11 × 红玫瑰"})
+
+
+@tagged("post_install", "-at_install")
+class TestDuplicatesAndMerge(ImportCase):
+    def test_possible_duplicates_and_merge_keeps_one_member(self):
+        Partner = self.env["res.partner"]
+        path = self._csv(
+            "two.csv",
+            [["M1", "陈一", "138 0013 8200", "金卡", "100"], ["M2", "陈一", "+8613800138200", "银卡", "50"]],
+            header=["会员卡号", "姓名", "手机号", "会员等级", "积分"],
+        )
+        self.assertEqual(self.Import.run(path, "customers")["created"], 2, "different member codes: two rows")
+        first, second = Partner.search([("mobile_normalized", "=", "+8613800138200")], order="id")
+        same_day = Partner.create({"name": "林二", "birthday": date(1990, 1, 1)})
+        Partner.create({"name": " 林二", "birthday": date(1990, 1, 1)})
+        Partner.create({"name": "林二", "birthday": date(1991, 1, 1)})
+        Duplicate = self.env["shop.crm.duplicate"].with_user(self.staff)
+        groups = Duplicate.read_group([], ["group_key"], ["reason", "group_key"], lazy=False)
+        counts = {(group["reason"], group["group_key"]): group["__count"] for group in groups}
+        self.assertEqual(counts[("mobile", "+8613800138200")], 2)
+        self.assertEqual(counts[("name_birthday", "林二 · 1990-01-01")], 2)
+        self.assertNotIn(("name_birthday", "林二 · 1991-01-01"), counts)
+        self.assertIn(same_day, Duplicate.search([("reason", "=", "name_birthday")]).partner_id)
+        # what each of them has
+        visit = self.env["shop.crm.visit"].create({"partner_id": second.id, "user_id": self.staff.id})
+        ticket = self.env["shop.crm.feedback"].create({"partner_id": second.id, "description": "花蔫了"})
+        occasion = self.env["shop.crm.occasion"].create(
+            {"partner_id": second.id, "name": "母亲生日", "date": date(2026, 5, 1)}
+        )
+        friend = Partner.create({"name": "朋友", "referred_by_id": second.id})
+        Consent = self.env["shop.crm.consent"]
+        with freeze_time("2026-01-01"):
+            Consent.create({"partner_id": first.id, "channel": "sms"})
+            Consent.create({"partner_id": second.id, "channel": "email"})
+            Consent.create({"partner_id": second.id, "channel": "sms"})
+        with freeze_time("2026-02-01"):
+            Consent.search([("partner_id", "=", second.id), ("channel", "=", "sms")]).action_withdraw()
+        with freeze_time("2026-03-01"):
+            Consent.create({"partner_id": first.id, "channel": "email"})
+        with freeze_time("2026-03-02"):
+            Consent.search([("partner_id", "=", first.id), ("channel", "=", "email")]).action_withdraw()
+        cards = (first | second).with_company(self.company).member_card_id
+        lines = cards.history_ids
+        self.assertEqual(len(lines), 2)
+        # a manager merges them from the list (Odoo's merge wizard), keeping the first
+        action = Duplicate.with_user(self.manager).search([("partner_id", "=", first.id)]).action_merge()
+        self.assertEqual(action["res_model"], "base.partner.merge.automatic.wizard")
+        self.assertEqual(set(action["context"]["active_ids"]), {first.id, second.id})
+        wizard = self.env["base.partner.merge.automatic.wizard"].with_context(action["context"]).create({})
+        self.assertEqual(wizard.partner_ids, first | second)
+        wizard.dst_partner_id = first
+        wizard.action_merge()
+        self.assertFalse(second.exists())
+        kept = first.with_company(self.company)
+        self.assertEqual(kept.member_code, "M1")
+        self.assertEqual(kept.points_balance, 150, "the sum of both balances")
+        self.assertEqual(kept.member_card_id.history_ids, lines, "every ledger line")
+        card = kept.member_card_id
+        self.assertEqual(card.points, sum(card.history_ids.mapped("issued")) - sum(card.history_ids.mapped("used")))
+        self.assertEqual(kept.tier_id, self.gold, "the higher tier")
+        self.assertEqual(len(kept.tier_history_ids), 2, "both customers' tier history")
+        self.assertEqual((visit.partner_id, ticket.partner_id, occasion.partner_id), (kept, kept, kept))
+        self.assertEqual(friend.referred_by_id, kept)
+        consents = {consent.channel: consent.granted for consent in kept.consent_ids}
+        self.assertEqual(consents, {"sms": False, "email": False}, "the latest answer per channel")
+        self.assertFalse(Duplicate.search([("group_key", "=", "+8613800138200")]))
+
+    def test_merge_needs_a_manager(self):
+        a = self.env["res.partner"].create({"name": "周三", "mobile": "13800138300"})
+        self.env["res.partner"].create({"name": "周三", "mobile": "138-0013-8300"})
+        row = self.env["shop.crm.duplicate"].with_user(self.staff).search([("partner_id", "=", a.id)])
+        with self.assertRaises(AccessError):
+            row.action_merge()
+
+
+@tagged("post_install", "-at_install")
+class TestImportWizard(ImportCase):
+    def test_wizard_check_download_errors_then_import(self):
+        import base64
+
+        content = "姓名,手机号,积分\n何九,13800138400,30\n坏,123,\n".encode("gbk")
+        Wizard = self.env["shop.crm.import.wizard"].with_user(self.manager)
+        wizard = Wizard.create({"kind": "customers", "file": base64.b64encode(content), "file_name": "会员.csv"})
+        wizard.action_check()
+        self.assertEqual((wizard.state, wizard.rows, wizard.created, wizard.error_count), ("checked", 2, 0, 1))
+        self.assertIn("mobile", wizard.preview)
+        errors = base64.b64decode(wizard.error_file).decode("utf-8-sig")
+        self.assertIn("2,mobile,", errors)
+        wizard.action_import()
+        self.assertEqual(wizard.state, "checked", "errors: nothing imported")
+        self.assertFalse(self._partner("+8613800138400"))
+        wizard.skip_errors = True
+        wizard.action_import()
+        self.assertEqual((wizard.state, wizard.created), ("done", 1))
+        self.assertEqual(self._partner("+8613800138400").with_company(self.company).points_balance, 30)
+        with self.assertRaises(AccessError):
+            self.env["shop.crm.import.wizard"].with_user(self.staff).create(
+                {"kind": "customers", "file": base64.b64encode(content), "file_name": "x.csv"}
+            )
