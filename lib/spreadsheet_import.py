@@ -49,10 +49,28 @@ PURCHASE_COLUMNS = {
 COLUMNS = {"customers": CUSTOMER_COLUMNS, "purchases": PURCHASE_COLUMNS}
 CONSENT_CHANNELS = {"consent_sms": "sms", "consent_email": "email", "consent_wechat": "wechat"}
 
-GENDERS = {"male": "male", "m": "male", "男": "male", "female": "female", "f": "female", "女": "female",
-           "other": "other", "其他": "other"}  # fmt: skip
-YES_NO = {"yes": True, "y": True, "是": True, "1": True, "true": True, "no": False, "n": False, "否": False,
-          "0": False, "false": False}  # fmt: skip
+GENDERS = {
+    "male": "male",
+    "m": "male",
+    "男": "male",
+    "female": "female",
+    "f": "female",
+    "女": "female",
+    "other": "other",
+    "其他": "other",
+}
+YES_NO = {
+    "yes": True,
+    "y": True,
+    "是": True,
+    "1": True,
+    "true": True,
+    "no": False,
+    "n": False,
+    "否": False,
+    "0": False,
+    "false": False,
+}
 TAG_SEPARATORS = re.compile(r"[,，、]")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DATE_TEXT = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
@@ -186,7 +204,9 @@ def decode(content):
 def _read_csv(content):
     text = decode(content)
     first_line = text.split("\n", 1)[0]
-    if not first_line.strip() or any(ord(char) < 32 and char not in "\t\r" for char in text[:4096].replace("\n", "")):
+    if not first_line.strip() or any(
+        ord(char) < 32 and char not in "\t\r" for char in text[:4096].replace("\n", "")
+    ):
         raise FileError("not_spreadsheet", "control characters in the text")
     try:
         dialect = csv.Sniffer().sniff(first_line, delimiters=",;\t")
@@ -246,10 +266,18 @@ def parse_dates(series):
         )
     text = _text(series[~is_date])
     parts = text.str.extract(DATE_TEXT)
-    stamped = pd.to_datetime(
-        {"year": pd.to_numeric(parts[0]), "month": pd.to_numeric(parts[1]), "day": pd.to_numeric(parts[2])},
-        errors="coerce",
-    ) if len(text) else pd.Series(dtype="datetime64[ns]")  # fmt: skip
+    stamped = (
+        pd.to_datetime(
+            {
+                "year": pd.to_numeric(parts[0]),
+                "month": pd.to_numeric(parts[1]),
+                "day": pd.to_numeric(parts[2]),
+            },
+            errors="coerce",
+        )
+        if len(text)
+        else pd.Series(dtype="datetime64[ns]")
+    )
     valid = stamped.notna()
     result[valid[valid].index] = stamped[valid].dt.date
     bad = (text != "") & ~valid

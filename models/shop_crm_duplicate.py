@@ -60,7 +60,9 @@ class ShopCrmDuplicate(models.Model):
             raise AccessError(self.env._("Only Shop CRM managers can merge customers."))
         partners = self.partner_id
         if len(self) == 1:
-            partners = self.search([("reason", "=", self.reason), ("group_key", "=", self.group_key)]).partner_id
+            partners = self.search(
+                [("reason", "=", self.reason), ("group_key", "=", self.group_key)]
+            ).partner_id
         if len(partners) < 2:
             raise UserError(self.env._("Select at least two customers to merge."))
         return {
@@ -68,5 +70,9 @@ class ShopCrmDuplicate(models.Model):
             "res_model": "base.partner.merge.automatic.wizard",
             "view_mode": "form",
             "target": "new",
-            "context": {"active_model": "res.partner", "active_ids": partners.ids, "active_id": partners[0].id},
+            "context": {
+                "active_model": "res.partner",
+                "active_ids": partners.ids,
+                "active_id": partners[0].id,
+            },
         }

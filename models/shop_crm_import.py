@@ -77,9 +77,12 @@ class ShopCrmImport(models.AbstractModel):
         planner = self._plan_customers if kind == "customers" else self._plan_purchases
         plan = planner(table, company)
         errors = sorted(
-            ({"row": issue.row, "column": issue.column, "message": self._message(issue)} for issue in plan["issues"]),
+            (
+                {"row": issue.row, "column": issue.column, "message": self._message(issue)}
+                for issue in plan["issues"]
+            ),
             key=lambda error: (error["row"], error["column"]),
-        )  # fmt: skip
+        )
         result = {"rows": plan["rows"], "created": 0, "updated": 0, "unchanged": 0, "errors": errors}
         if errors and (not skip_errors or plan.get("fatal")):
             return result
@@ -113,14 +116,20 @@ class ShopCrmImport(models.AbstractModel):
             "foreign_mobile": lambda: self.env._("This mobile number is from another country."),
             "bad_email": lambda: self.env._("This is not a valid email address."),
             "bad_gender": lambda: self.env._("Gender must be male, female, other, 男 or 女."),
-            "bad_date": lambda: self.env._("Unreadable date: write it as 1990-03-05, 1990/3/5 or 1990年3月5日."),
+            "bad_date": lambda: self.env._(
+                "Unreadable date: write it as 1990-03-05, 1990/3/5 or 1990年3月5日."
+            ),
             "unknown_tier": lambda: self.env._("Unknown member tier: %s.", params["value"]),
             "bad_number": lambda: self.env._("This is not a number."),
             "negative_points": lambda: self.env._("The points balance cannot be negative."),
-            "unknown_staff": lambda: self.env._("Unknown staff member (a user's login or name): %s.", params["value"]),
+            "unknown_staff": lambda: self.env._(
+                "Unknown staff member (a user's login or name): %s.", params["value"]
+            ),
             "bad_yes_no": lambda: self.env._("Write yes or no (是/否, 1/0)."),
             "duplicate_in_file": lambda: self.env._(
-                "%(value)s is already in row %(first)s of this file.", value=params["value"], first=params["first"]
+                "%(value)s is already in row %(first)s of this file.",
+                value=params["value"],
+                first=params["first"],
             ),
             "same_customer": lambda: self.env._(
                 "This row and row %s are the same existing customer.", params["first"]
@@ -133,7 +142,7 @@ class ShopCrmImport(models.AbstractModel):
                 "Purchase %s was already imported with other values (imported purchases cannot be changed).",
                 params["value"],
             ),
-        }  # fmt: skip
+        }
         return messages[issue.code]()
 
     # ---- lookups ----------------------------------------------------------------------------------------
@@ -171,7 +180,8 @@ class ShopCrmImport(models.AbstractModel):
         cr = self.env.cr
         cr.execute(
             SQL(
-                "SELECT member_code, id FROM res_partner WHERE member_company_id = %s AND member_code = ANY(%s)",
+                "SELECT member_code, id FROM res_partner "
+                "WHERE member_company_id = %s AND member_code = ANY(%s)",
                 company.id,
                 list(codes),
             )
@@ -221,15 +231,21 @@ class ShopCrmImport(models.AbstractModel):
         for key, found in (("mobile_normalized", by_mobile), ("email", by_email)):
             missing = frame["partner_id"].isna()
             frame.loc[missing, "partner_id"] = frame.loc[missing, key].map(found)
-        frame["partner_id"] = pd.Series([_id(value) for value in frame["partner_id"]], index=frame.index, dtype=object)
+        frame["partner_id"] = pd.Series(
+            [_id(value) for value in frame["partner_id"]], index=frame.index, dtype=object
+        )
         current = self._current_values(company, [int(pid) for pid in frame["partner_id"].dropna().unique()])
         # a customer found by mobile or email who is a member with another code is someone else
-        other_code = frame.apply(
-            lambda row: row["partner_id"] is not None
-            and row["member_code"] is not None
-            and current[int(row["partner_id"])]["member_code"] not in (None, row["member_code"]),
-            axis=1,
-        ) if len(frame) else pd.Series(dtype=bool)  # fmt: skip
+        other_code = (
+            frame.apply(
+                lambda row: row["partner_id"] is not None
+                and row["member_code"] is not None
+                and current[int(row["partner_id"])]["member_code"] not in (None, row["member_code"]),
+                axis=1,
+            )
+            if len(frame)
+            else pd.Series(dtype=bool)
+        )
         frame.loc[other_code, "partner_id"] = None
         # two rows of the file are the same existing customer
         matched = frame["partner_id"].dropna()
@@ -312,8 +328,23 @@ class ShopCrmImport(models.AbstractModel):
                 ids=partner_ids,
             )
         )
-        keys = ("name", "mobile", "mobile_normalized", "email", "gender", "birthday", "wechat_id", "comment",
-                "user_id", "tier_id", "member_code", "member_since", "referred_by_id", "tags", "consents")  # fmt: skip
+        keys = (
+            "name",
+            "mobile",
+            "mobile_normalized",
+            "email",
+            "gender",
+            "birthday",
+            "wechat_id",
+            "comment",
+            "user_id",
+            "tier_id",
+            "member_code",
+            "member_since",
+            "referred_by_id",
+            "tags",
+            "consents",
+        )
         current = {}
         for values in self.env.cr.fetchall():
             record = dict(zip(keys, values[1:], strict=True))
@@ -329,7 +360,8 @@ class ShopCrmImport(models.AbstractModel):
             return {}
         self.env.cr.execute(
             SQL(
-                """SELECT c.partner_id, SUM(h.issued - h.used), COUNT(*) FILTER (WHERE h.shop_crm_kind = 'adjust')
+                """SELECT c.partner_id, SUM(h.issued - h.used),
+                          COUNT(*) FILTER (WHERE h.shop_crm_kind = 'adjust')
                      FROM loyalty_card c JOIN loyalty_history h ON h.card_id = c.id
                     WHERE c.program_id = %s AND c.partner_id = ANY(%s) AND h.order_model = 'res.partner'
                       AND (h.shop_crm_kind = 'opening'
@@ -411,8 +443,12 @@ class ShopCrmImport(models.AbstractModel):
         new = frame[frame["partner_id"].isna()]
         changed = frame[frame["partner_id"].notna() & frame["changes"].map(bool)]
         # member codes for the new members without one: a block of the company's member sequence
-        needs_code = [row for row, changes in frame["changes"].items() if changes.get("member_code", "") is None or (
-            changes.get("new") and frame.at[row, "member"] and not changes.get("member_code"))]  # fmt: skip
+        needs_code = [
+            row
+            for row, changes in frame["changes"].items()
+            if changes.get("member_code", "") is None
+            or (changes.get("new") and frame.at[row, "member"] and not changes.get("member_code"))
+        ]
         codes = dict(zip(needs_code, self._reserve_member_codes(company, len(needs_code)), strict=True))
         tag_ids = self._tag_ids({tag for changes in frame["changes"] for tag in changes.get("tags", ())})
         vals_list = []
@@ -424,25 +460,87 @@ class ShopCrmImport(models.AbstractModel):
                     member_code=code,
                     member_company_id=company.id,
                     member_since=changes.get("member_since") or today,
-                    barcode=code,
                 )
             if changes.get("tags"):
                 vals["category_id"] = [Command.set([tag_ids[tag] for tag in changes["tags"]])]
             vals_list.append(vals)
-        created = Partner.with_context(
+        Quiet = Partner.with_context(
             tracking_disable=True,
             mail_create_nolog=True,
             mail_create_nosubscribe=True,
             shop_crm_member_codes_checked=True,
-        ).create(vals_list)
+        )
+        # The defaults do not depend on the row: computed once for the file, not once per customer (core's
+        # create asks every default of every new record, some with a query each).
+        defaults = Quiet.default_get([name for name, field in Partner._fields.items() if field.default])
+        created = Quiet.create([{**defaults, **vals} for vals in vals_list])
+        Quiet.env.flush_all()  # stored computed fields of the new customers, still without tracking
         frame.loc[new.index, "partner_id"] = created.ids
         partner_of = frame["partner_id"].astype(int).to_dict()
+        self._write_barcodes(created.filtered("member_code"), company)
         if not changed.empty:
             self._update_partners(changed, codes, company, today, tag_ids)
         self._write_tiers(frame, partner_of, company, today, file_name)
         self._write_consents(frame, partner_of, today, file_name)
         self._write_points(frame, partner_of, company, file_name)
         self._write_referrers(frame, partner_of)
+
+    def _write_barcodes(self, partners, company):
+        """The member code is also the new members' barcode (scanned at the till), in one UPDATE; a code
+        that is already some contact's barcode is left out (core's unique barcode rule, checked with one
+        query for the whole file instead of one per customer)."""
+        if not partners:
+            return
+        codes = dict(zip(partners.ids, partners.mapped("member_code"), strict=True))
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "SELECT DISTINCT b.value FROM res_partner p, jsonb_each_text(p.barcode) b WHERE b.value = ANY(%s)",
+                list(codes.values()),
+            )
+        )
+        taken = {value for (value,) in self.env.cr.fetchall()}
+        ids = [partner_id for partner_id, code in codes.items() if code not in taken]
+        self.env.cr.execute(
+            SQL(
+                """UPDATE res_partner p
+                      SET barcode = COALESCE(p.barcode, '{}'::jsonb) || jsonb_build_object(%s::text, v.code)
+                     FROM unnest(%s::int[], %s::varchar[]) AS v(id, code)
+                    WHERE p.id = v.id""",
+                str(company.id),
+                ids,
+                [codes[partner_id] for partner_id in ids],
+            )
+        )
+        partners.invalidate_recordset(["barcode"])
+
+    def _member_cards(self, partners, company):
+        """{partner id: card} of the company's member program, the missing cards inserted in one statement
+        (Odoo's card create checks each new code with a query of its own and logs a message per card)."""
+        cards = self.env["shop.crm.points"].sudo()._member_cards(partners, company, create=False)
+        missing = [partner_id for partner_id in partners.ids if partner_id not in cards]
+        if missing:
+            program = company._shop_crm_member_program()
+            Card = self.env["loyalty.card"].sudo()
+            self.env.flush_all()
+            self.env.cr.execute(
+                SQL(
+                    """INSERT INTO loyalty_card (program_id, company_id, partner_id, code, points, active,
+                                                 create_uid, create_date, write_uid, write_date)
+                       SELECT %(program)s, %(company)s, v.partner_id, v.code, 0, TRUE,
+                              %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+                         FROM unnest(%(partners)s::int[], %(codes)s::varchar[]) AS v(partner_id, code)
+                    RETURNING partner_id, id""",
+                    program=program.id,
+                    company=program.company_id.id or None,
+                    uid=self.env.uid,
+                    partners=missing,
+                    codes=[Card._generate_code() for _partner in missing],
+                )
+            )
+            cards.update({partner_id: Card.browse(card_id) for partner_id, card_id in self.env.cr.fetchall()})
+            self.env["res.partner"].invalidate_model(["member_card_id", "points_balance"])
+        return cards
 
     def _reserve_member_codes(self, company, count):
         if not count:
@@ -451,7 +549,8 @@ class ShopCrmImport(models.AbstractModel):
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
-                "UPDATE ir_sequence SET number_next = number_next + %s WHERE id = %s RETURNING number_next - %s",
+                "UPDATE ir_sequence SET number_next = number_next + %s WHERE id = %s "
+                "RETURNING number_next - %s",
                 count,
                 sequence.id,
                 count,
@@ -490,18 +589,21 @@ class ShopCrmImport(models.AbstractModel):
                       SET name = COALESCE(v.name, p.name), mobile = COALESCE(v.mobile, p.mobile),
                           email = COALESCE(v.email, p.email), gender = COALESCE(v.gender, p.gender),
                           birthday = COALESCE(v.birthday, p.birthday),
-                          wechat_id = COALESCE(v.wechat_id, p.wechat_id), comment = COALESCE(v.comment, p.comment),
+                          wechat_id = COALESCE(v.wechat_id, p.wechat_id),
+                          comment = COALESCE(v.comment, p.comment),
                           user_id = COALESCE(v.user_id, p.user_id),
                           member_code = COALESCE(v.member_code, p.member_code),
                           member_since = COALESCE(v.member_since, p.member_since),
                           member_company_id = CASE WHEN v.member_code IS NULL THEN p.member_company_id
                                                    ELSE %(company)s END,
                           write_uid = %(uid)s, write_date = NOW() AT TIME ZONE 'UTC'
-                     FROM unnest(%(ids)s::int[], %(name)s::varchar[], %(mobile)s::varchar[], %(email)s::varchar[],
+                     FROM unnest(%(ids)s::int[], %(name)s::varchar[], %(mobile)s::varchar[],
+                                 %(email)s::varchar[],
                                  %(gender)s::varchar[], %(birthday)s::date[], %(wechat_id)s::varchar[],
                                  %(comment)s::text[], %(user_id)s::int[], %(member_code)s::varchar[],
                                  %(member_since)s::date[])
-                          AS v(id, name, mobile, email, gender, birthday, wechat_id, comment, user_id, member_code,
+                          AS v(id, name, mobile, email, gender, birthday, wechat_id, comment, user_id,
+                               member_code,
                                member_since)
                     WHERE p.id = v.id""",
                 company=company.id,
@@ -509,7 +611,7 @@ class ShopCrmImport(models.AbstractModel):
                 ids=ids,
                 **columns,
             )
-        )  # fmt: skip
+        )
         partners = self.env["res.partner"].sudo().browse(ids)
         fnames = [*PARTNER_COLUMNS, "member_code", "member_since", "member_company_id"]
         partners.invalidate_recordset(fnames)
@@ -566,7 +668,8 @@ class ShopCrmImport(models.AbstractModel):
             return
         self.env.cr.execute(
             SQL(
-                """INSERT INTO shop_crm_consent (partner_id, channel, granted, granted_date, withdrawn_date, note,
+                """INSERT INTO shop_crm_consent
+                       (partner_id, channel, granted, granted_date, withdrawn_date, note,
                                                  create_uid, create_date, write_uid, write_date)
                    SELECT v.partner_id, v.channel, v.granted, CASE WHEN v.granted THEN %(today)s END,
                           CASE WHEN NOT v.granted THEN %(today)s END, %(note)s,
@@ -585,7 +688,7 @@ class ShopCrmImport(models.AbstractModel):
                 channels=channels,
                 granted=granted,
             )
-        )  # fmt: skip
+        )
         self.env["shop.crm.consent"].invalidate_model()
 
     def _write_points(self, frame, partner_of, company, file_name):
@@ -596,7 +699,7 @@ class ShopCrmImport(models.AbstractModel):
         members = (
             self.env["res.partner"].sudo().browse([partner_of[row] for row in frame.index[frame["member"]]])
         )
-        cards = Points._member_cards(members, company)  # every member has a card
+        cards = self._member_cards(members, company)  # every member has a card
         rows = {row: changes["points"] for row, changes in frame["changes"].items() if "points" in changes}
         if not rows:
             return
@@ -667,8 +770,9 @@ class ShopCrmImport(models.AbstractModel):
         unknown = partner.isna()
         column = np.where(frame["member_code"].notna(), "member_code", "mobile")
         issues.extend(
-            sheet.Issue(int(row), str(col), "unknown_customer") for row, col in zip(frame.index[unknown], column[unknown.to_numpy()], strict=True)
-        )  # fmt: skip
+            sheet.Issue(int(row), str(col), "unknown_customer")
+            for row, col in zip(frame.index[unknown], column[unknown.to_numpy()], strict=True)
+        )
         frame["partner_id"] = partner
         frame = frame[~unknown]
         self.env.cr.execute(
@@ -681,16 +785,23 @@ class ShopCrmImport(models.AbstractModel):
         )
         existing = {row[0]: row[1:] for row in self.env.cr.fetchall()}
         known = frame["reference"].isin(existing.keys())
-        same = frame[known].apply(
-            lambda row: existing[row["reference"]][0] == int(row["partner_id"])
-            and existing[row["reference"]][1] == row["date"]
-            and abs(existing[row["reference"]][2] - row["amount"]) < 1e-6
-            and (existing[row["reference"]][3] or None) == row["items"]
-            and (existing[row["reference"]][4] or None) == row["channel"],
-            axis=1,
-        ) if known.any() else pd.Series(dtype=bool)  # fmt: skip
+        same = (
+            frame[known].apply(
+                lambda row: existing[row["reference"]][0] == int(row["partner_id"])
+                and existing[row["reference"]][1] == row["date"]
+                and abs(existing[row["reference"]][2] - row["amount"]) < 1e-6
+                and (existing[row["reference"]][3] or None) == row["items"]
+                and (existing[row["reference"]][4] or None) == row["channel"],
+                axis=1,
+            )
+            if known.any()
+            else pd.Series(dtype=bool)
+        )
         conflict = same[~same].index if len(same) else []
-        issues.extend(sheet.Issue(int(row), "reference", "reference_conflict", {"value": frame.at[row, "reference"]}) for row in conflict)  # fmt: skip
+        issues.extend(
+            sheet.Issue(int(row), "reference", "reference_conflict", {"value": frame.at[row, "reference"]})
+            for row in conflict
+        )
         new = frame[~known]
         plan.update(frame=new, created=len(new), unchanged=int(known.sum()) - len(conflict))
         return plan
@@ -724,7 +835,8 @@ class ShopCrmImport(models.AbstractModel):
         psycopg2.extensions.set_wait_callback(None)
         try:
             self.env.cr.copy_expert(
-                "COPY shop_crm_legacy_purchase (partner_id, company_id, date, amount, reference, items, channel, "
+                "COPY shop_crm_legacy_purchase (partner_id, company_id, date, amount, reference, items, "
+                "channel, "
                 "import_file, create_uid, write_uid, create_date, write_date) FROM STDIN WITH (FORMAT csv)",
                 io.BytesIO(buffer.getvalue().encode()),
             )

@@ -15,8 +15,25 @@ from odoo.tests import tagged
 
 from .common import ShopCrmCase
 
-HEADER = ["会员卡号", "姓名", "手机号", "邮箱", "性别", "生日", "会员等级", "积分", "入会日期", "负责人", "标签",
-          "微信号", "备注", "短信营销", "邮件营销", "微信营销", "推荐人"]  # fmt: skip
+HEADER = [
+    "会员卡号",
+    "姓名",
+    "手机号",
+    "邮箱",
+    "性别",
+    "生日",
+    "会员等级",
+    "积分",
+    "入会日期",
+    "负责人",
+    "标签",
+    "微信号",
+    "备注",
+    "短信营销",
+    "邮件营销",
+    "微信营销",
+    "推荐人",
+]
 
 
 class ImportCase(ShopCrmCase):
@@ -63,13 +80,64 @@ class ImportCase(ShopCrmCase):
 @tagged("post_install", "-at_install")
 class TestCustomerImport(ImportCase):
     ROWS = [
-        ["A001", "张三", "138 0013 8000", "ZS@Example.com", "男", "1990年3月5日", "金卡", 120, "2020/1/2",
-         "crm_staff", "VIP、老客户", "zhangsan", "喜欢红玫瑰", "是", "否", "1", ""],
-        ["", "李四", "+86 139-0013-9000", "", "女", "1985/12/1", "", "", "", "", "老客户", "", "", "", "", "",
-         "A001"],
-        ["A003", "王五", "0086 137 0013 7000", "", "", "", "银卡", "0", "", "Staff Xiao Li", "", "", "", "no", "", "",
-         "13900139000"],
-    ]  # fmt: skip
+        [
+            "A001",
+            "张三",
+            "138 0013 8000",
+            "ZS@Example.com",
+            "男",
+            "1990年3月5日",
+            "金卡",
+            120,
+            "2020/1/2",
+            "crm_staff",
+            "VIP、老客户",
+            "zhangsan",
+            "喜欢红玫瑰",
+            "是",
+            "否",
+            "1",
+            "",
+        ],
+        [
+            "",
+            "李四",
+            "+86 139-0013-9000",
+            "",
+            "女",
+            "1985/12/1",
+            "",
+            "",
+            "",
+            "",
+            "老客户",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "A001",
+        ],
+        [
+            "A003",
+            "王五",
+            "0086 137 0013 7000",
+            "",
+            "",
+            "",
+            "银卡",
+            "0",
+            "",
+            "Staff Xiao Li",
+            "",
+            "",
+            "",
+            "no",
+            "",
+            "",
+            "13900139000",
+        ],
+    ]
 
     def test_gbk_csv_with_chinese_headers_then_reimport_unchanged(self):
         path = self._csv("customers_gbk.csv", self.ROWS, encoding="gbk")
@@ -88,9 +156,13 @@ class TestCustomerImport(ImportCase):
         self.assertEqual(sorted(zhang.category_id.mapped("name")), ["VIP", "老客户"])
         self.assertEqual(zhang.tier_id, self.gold)
         history = zhang.tier_history_ids
-        self.assertEqual((history.reason, history.to_tier_id, history.note), ("import", self.gold, path.split("/")[-1]))
+        self.assertEqual(
+            (history.reason, history.to_tier_id, history.note), ("import", self.gold, path.split("/")[-1])
+        )
         card, lines = self._ledger(zhang)
-        self.assertEqual((lines.mapped("shop_crm_kind"), lines.mapped("issued"), card.points), (["opening"], [120], 120))
+        self.assertEqual(
+            (lines.mapped("shop_crm_kind"), lines.mapped("issued"), card.points), (["opening"], [120], 120)
+        )
         consents = {consent.channel: consent.granted for consent in zhang.consent_ids}
         self.assertEqual(consents, {"sms": True, "email": False, "wechat": True})
         li = self._partner("+8613900139000")
@@ -110,8 +182,27 @@ class TestCustomerImport(ImportCase):
         self.assertEqual(len(zhang.tier_history_ids), 1)
 
     def test_xlsx_excel_dates_and_changed_balance(self):
-        rows = [["B001", "赵六", 13800138001, "", "female", datetime.datetime(1992, 7, 8), "", 50, "", "", "", "", "",
-                 "", "", "", ""]]  # fmt: skip
+        rows = [
+            [
+                "B001",
+                "赵六",
+                13800138001,
+                "",
+                "female",
+                datetime.datetime(1992, 7, 8),
+                "",
+                50,
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ]
+        ]
         path = self._xlsx("first.xlsx", rows)
         self.assertEqual(self.Import.run(path, "customers")["created"], 1)
         zhao = self._partner("+8613800138001")
@@ -149,16 +240,25 @@ class TestCustomerImport(ImportCase):
         book.save(path)
         self.assertEqual(self.Import.run(path, "customers")["created"], 1)
         self.assertEqual(self._partner("+8613800138002").birthday, date(1980, 1, 31))
-        bom = self._csv("bom.csv", [["孙八", "13800138003", "1999.9.9"]], encoding="utf-8-sig",
-                        header=["姓名", "手机号", "生日"])  # fmt: skip
+        bom = self._csv(
+            "bom.csv",
+            [["孙八", "13800138003", "1999.9.9"]],
+            encoding="utf-8-sig",
+            header=["姓名", "手机号", "生日"],
+        )
         self.assertEqual(self.Import.run(bom, "customers")["created"], 1)
         self.assertEqual(self._partner("+8613800138003").birthday, date(1999, 9, 9))
 
     def test_matching_existing_customers(self):
-        existing = self.env["res.partner"].create({"name": "老客户", "mobile": "13800138004", "email": "old@example.com"})
+        existing = self.env["res.partner"].create(
+            {"name": "老客户", "mobile": "13800138004", "email": "old@example.com"}
+        )
         by_email = self.env["res.partner"].create({"name": "邮箱客户", "email": "mail@example.com"})
-        path = self._csv("match.csv", [["老客户", "+86 138 0013 8004", ""], ["邮箱客户", "", "MAIL@example.com"]],
-                         header=["name", "mobile", "email"])  # fmt: skip
+        path = self._csv(
+            "match.csv",
+            [["老客户", "+86 138 0013 8004", ""], ["邮箱客户", "", "MAIL@example.com"]],
+            header=["name", "mobile", "email"],
+        )
         result = self.Import.run(path, "customers")
         # the second row has neither mobile nor member code: an error, nothing written
         self.assertEqual([error["row"] for error in result["errors"]], [2])
@@ -173,20 +273,48 @@ class TestCustomerImport(ImportCase):
             ["C001", "好人", "13800138005", "", "", "", "", "10", "", "", "", "", "", "", "", "", ""],
             ["C002", "坏手机", "12345", "", "", "", "", "", "", "", "", "", "", "", "", "", ""],
             ["C003", "外国", "+1 650 253 0000", "", "", "", "", "", "", "", "", "", "", "", "", "", ""],
-            ["C004", "坏日期", "13800138006", "", "", "1990-02-30", "铁卡", "-5", "", "nobody", "", "", "", "maybe",
-             "", "", ""],
+            [
+                "C004",
+                "坏日期",
+                "13800138006",
+                "",
+                "",
+                "1990-02-30",
+                "铁卡",
+                "-5",
+                "",
+                "nobody",
+                "",
+                "",
+                "",
+                "maybe",
+                "",
+                "",
+                "",
+            ],
             ["C001", "重复", "13800138007", "", "", "", "", "", "", "", "", "", "", "", "", "", ""],
             ["C008", "", "13800138008", "", "x", "", "", "", "", "", "", "", "", "", "", "", ""],
             ["C009", "推荐未知", "13800138015", "", "", "", "", "", "", "", "", "", "", "", "", "", "Z999"],
-        ]  # fmt: skip
+        ]
         path = self._csv("errors.csv", rows)
         result = self.Import.run(path, "customers")
         found = {(error["row"], error["column"]) for error in result["errors"]}
         self.assertEqual(
             found,
-            {(2, "mobile"), (3, "mobile"), (4, "birthday"), (4, "tier"), (4, "points"), (4, "staff"),
-             (4, "consent_sms"), (5, "member_code"), (6, "name"), (6, "gender"), (7, "referred_by")},
-        )  # fmt: skip
+            {
+                (2, "mobile"),
+                (3, "mobile"),
+                (4, "birthday"),
+                (4, "tier"),
+                (4, "points"),
+                (4, "staff"),
+                (4, "consent_sms"),
+                (5, "member_code"),
+                (6, "name"),
+                (6, "gender"),
+                (7, "referred_by"),
+            },
+        )
         self.assertTrue(all(error["message"] for error in result["errors"]))
         self.assertIn("row 1", next(e["message"] for e in result["errors"] if e["row"] == 5))
         self.assertEqual((result["rows"], result["created"]), (7, 0))
@@ -200,7 +328,9 @@ class TestCustomerImport(ImportCase):
         self.assertEqual((good.member_code, good.with_company(self.company).points_balance), ("C001", 10))
 
     def test_duplicate_mobiles_in_file_and_missing_column(self):
-        path = self._csv("dups.csv", [["甲", "138 0013 8009"], ["乙", "+8613800138009"]], header=["姓名", "手机号"])
+        path = self._csv(
+            "dups.csv", [["甲", "138 0013 8009"], ["乙", "+8613800138009"]], header=["姓名", "手机号"]
+        )
         result = self.Import.run(path, "customers")
         self.assertEqual([(e["row"], e["column"]) for e in result["errors"]], [(2, "mobile")])
         missing = self._csv("missing.csv", [["13800138010"]], header=["手机号"])
@@ -209,8 +339,11 @@ class TestCustomerImport(ImportCase):
         self.assertEqual(result["created"], 0)
 
     def test_new_members_get_generated_codes(self):
-        path = self._csv("codes.csv", [["丙", "13800138011", "银卡"], ["丁", "13800138012", ""]],
-                         header=["name", "mobile", "tier"])  # fmt: skip
+        path = self._csv(
+            "codes.csv",
+            [["丙", "13800138011", "银卡"], ["丁", "13800138012", ""]],
+            header=["name", "mobile", "tier"],
+        )
         self.Import.run(path, "customers")
         member, plain = self._partner("+8613800138011"), self._partner("+8613800138012")
         self.assertEqual(len(member.member_code), 13, "an in-store EAN-13")
@@ -245,7 +378,12 @@ class TestPurchaseImport(ImportCase):
         cls.other = Partner.create({"name": "散客", "mobile": "13800138101"})
 
     def _purchases(self, name, rows, encoding="utf-8"):
-        return self._csv(name, rows, encoding=encoding, header=["单号", "会员卡号", "手机号", "日期", "金额", "商品", "渠道"])
+        return self._csv(
+            name,
+            rows,
+            encoding=encoding,
+            header=["单号", "会员卡号", "手机号", "日期", "金额", "商品", "渠道"],
+        )
 
     def test_purchases_import_reimport_and_read_only(self):
         rows = [
@@ -256,13 +394,17 @@ class TestPurchaseImport(ImportCase):
         path = self._purchases("history.csv", rows, encoding="gbk")
         result = self.Import.run(path, "purchases")
         self.assertEqual(result, {"rows": 3, "created": 3, "updated": 0, "unchanged": 0, "errors": []})
-        legacy = self.env["shop.crm.legacy.purchase"].search([("reference", "in", ["R1", "R2", "R3"])], order="reference")
+        legacy = self.env["shop.crm.legacy.purchase"].search(
+            [("reference", "in", ["R1", "R2", "R3"])], order="reference"
+        )
         self.assertEqual(legacy.partner_id, self.member | self.other)
         self.assertEqual(legacy.mapped("amount"), [520.0, 99.0, -20.0])
         self.assertEqual(legacy[0].date, date(2025, 2, 14))
         self.assertEqual(self.member.with_company(self.company).points_balance, 0, "no points for history")
         self.assertEqual(self.Import.run(path, "purchases")["unchanged"], 3)
-        self.assertEqual(self.env["shop.crm.legacy.purchase"].search_count([("reference", "in", ["R1", "R2", "R3"])]), 3)
+        self.assertEqual(
+            self.env["shop.crm.legacy.purchase"].search_count([("reference", "in", ["R1", "R2", "R3"])]), 3
+        )
         with self.assertRaises(UserError):
             legacy[0].write({"amount": 1})
         with self.assertRaises(UserError):
@@ -291,8 +433,10 @@ class TestPurchaseImport(ImportCase):
     def test_legacy_purchases_count_in_analytics_tiers_and_care(self):
         tier_company = self.company
         tier_company.shop_crm_tier_grace_days = 0
-        rows = [[f"L{index}", self.member.member_code, "", f"2025-{month:02d}-15", "1500", "3 × 百合", ""]
-                for index, month in enumerate((3, 6, 8, 10), start=1)]  # fmt: skip
+        rows = [
+            [f"L{index}", self.member.member_code, "", f"2025-{month:02d}-15", "1500", "3 × 百合", ""]
+            for index, month in enumerate((3, 6, 8, 10), start=1)
+        ]
         rows.append(["L9", "", "13800138101", "2024-08-25", "88", "11 × 红玫瑰", ""])
         self.Import.run(self._purchases("years.csv", rows), "purchases")
         with freeze_time("2025-11-01 04:00:00"):
@@ -305,7 +449,9 @@ class TestPurchaseImport(ImportCase):
             self.assertEqual(self.member.tier_id, self.gold, "spend of the imported history")
         # care: last year's items for a date-based rule (birthday) come from the imported text
         self.other.write({"birthday": date(1990, 8, 29), "user_id": self.staff.id})
-        rule = self.env["shop.crm.care.rule"].create({"name": "生日", "trigger": "birthday", "days_before": 0})
+        rule = self.env["shop.crm.care.rule"].create(
+            {"name": "生日", "trigger": "birthday", "days_before": 0}
+        )
         logs = rule._give_care(date(2025, 8, 29))
         self.assertEqual(logs.partner_id, self.other)
         self.assertEqual(rule._last_year_purchases(logs), {logs.id: "11 × 红玫瑰"})
@@ -367,7 +513,9 @@ class TestDuplicatesAndMerge(ImportCase):
         self.assertEqual(kept.points_balance, 150, "the sum of both balances")
         self.assertEqual(kept.member_card_id.history_ids, lines, "every ledger line")
         card = kept.member_card_id
-        self.assertEqual(card.points, sum(card.history_ids.mapped("issued")) - sum(card.history_ids.mapped("used")))
+        self.assertEqual(
+            card.points, sum(card.history_ids.mapped("issued")) - sum(card.history_ids.mapped("used"))
+        )
         self.assertEqual(kept.tier_id, self.gold, "the higher tier")
         self.assertEqual(len(kept.tier_history_ids), 2, "both customers' tier history")
         self.assertEqual((visit.partner_id, ticket.partner_id, occasion.partner_id), (kept, kept, kept))
@@ -391,9 +539,13 @@ class TestImportWizard(ImportCase):
 
         content = "姓名,手机号,积分\n何九,13800138400,30\n坏,123,\n".encode("gbk")
         Wizard = self.env["shop.crm.import.wizard"].with_user(self.manager)
-        wizard = Wizard.create({"kind": "customers", "file": base64.b64encode(content), "file_name": "会员.csv"})
+        wizard = Wizard.create(
+            {"kind": "customers", "file": base64.b64encode(content), "file_name": "会员.csv"}
+        )
         wizard.action_check()
-        self.assertEqual((wizard.state, wizard.rows, wizard.created, wizard.error_count), ("checked", 2, 0, 1))
+        self.assertEqual(
+            (wizard.state, wizard.rows, wizard.created, wizard.error_count), ("checked", 2, 0, 1)
+        )
         self.assertIn("mobile", wizard.preview)
         errors = base64.b64decode(wizard.error_file).decode("utf-8-sig")
         self.assertIn("2,mobile,", errors)
@@ -408,3 +560,23 @@ class TestImportWizard(ImportCase):
             self.env["shop.crm.import.wizard"].with_user(self.staff).create(
                 {"kind": "customers", "file": base64.b64encode(content), "file_name": "x.csv"}
             )
+
+
+@tagged("post_install", "-at_install")
+class TestImportSamples(ImportCase):
+    def test_shipped_samples_import_cleanly_into_a_shop_like_the_demo(self):
+        from odoo.tests import new_test_user
+
+        for login in ("shop.staff1", "shop.staff2", "shop.staff3"):
+            new_test_user(self.env, login=login, groups="shop_crm.group_shop_crm_user")
+        self.env["shop.crm.tier"].create({"name": "普通会员", "sequence": 10, "min_spend": 0})
+        self.env["shop.crm.tier"].create({"name": "钻石", "sequence": 40, "min_spend": 20000})
+        folder = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "samples")
+        customers = os.path.join(folder, "customers_youzan.csv")
+        purchases = os.path.join(folder, "purchases_youzan.csv")
+        result = self.Import.run(customers, "customers")
+        self.assertEqual((result["errors"], result["created"]), ([], 40))
+        result = self.Import.run(purchases, "purchases")
+        self.assertEqual((result["errors"], result["created"]), ([], result["rows"]))
+        self.assertEqual(self.Import.run(customers, "customers")["unchanged"], 40)
+        self.assertEqual(self.Import.run(purchases, "purchases")["unchanged"], result["rows"])

@@ -67,7 +67,8 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
         ranked = SQL(
             """SELECT id, ROW_NUMBER() OVER (
                           PARTITION BY channel
-                          ORDER BY GREATEST(granted_date, withdrawn_date) DESC NULLS LAST, write_date DESC, id DESC)
+                          ORDER BY GREATEST(granted_date, withdrawn_date) DESC NULLS LAST, write_date DESC,
+                                   id DESC)
                           AS rank
                  FROM shop_crm_consent WHERE partner_id = ANY(%s)""",
             (src_partners | dst_partner).ids,
@@ -95,7 +96,8 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
                                     WHERE d.partner_id = %(dst)s AND d.rule_id = s.rule_id AND d.key = s.key
                                       AND d.year = s.year)
                            OR EXISTS (SELECT 1 FROM shop_crm_care_log o
-                                       WHERE o.partner_id = ANY(%(src)s) AND o.id < s.id AND o.rule_id = s.rule_id
+                                       WHERE o.partner_id = ANY(%(src)s) AND o.id < s.id
+                                         AND o.rule_id = s.rule_id
                                          AND o.key = s.key AND o.year = s.year))""",
                 src=src_partners.ids,
                 dst=dst_partner.id,
@@ -108,18 +110,22 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
         everyone = (src_partners | dst_partner).sudo()
         members = everyone.filtered("member_code")
         if members and not dst_partner.member_code:
-            donor = members.sorted(lambda partner: (partner.member_since or partner.create_date.date(), partner.id))[0]
+            donor = members.sorted(
+                lambda partner: (partner.member_since or partner.create_date.date(), partner.id)
+            )[0]
             company = donor.member_company_id
             code, since = donor.member_code, donor.member_since
             self.env.flush_all()
             self.env.cr.execute(
                 SQL(
-                    "UPDATE res_partner SET member_code = NULL, member_company_id = NULL WHERE id = %s", donor.id
+                    "UPDATE res_partner SET member_code = NULL, member_company_id = NULL WHERE id = %s",
+                    donor.id,
                 )
             )
             self.env.cr.execute(
                 SQL(
-                    "UPDATE res_partner SET member_code = %s, member_since = %s, member_company_id = %s WHERE id = %s",
+                    "UPDATE res_partner SET member_code = %s, member_since = %s, member_company_id = %s "
+                    "WHERE id = %s",
                     code,
                     since,
                     company.id,

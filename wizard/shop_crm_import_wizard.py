@@ -30,7 +30,9 @@ class ShopCrmImportWizard(models.TransientModel):
     skip_errors = fields.Boolean(
         "Import the Valid Rows", help="Import the rows without errors and leave out the others."
     )
-    state = fields.Selection([("upload", "Upload"), ("checked", "Checked"), ("done", "Imported")], default="upload")
+    state = fields.Selection(
+        [("upload", "Upload"), ("checked", "Checked"), ("done", "Imported")], default="upload"
+    )
     preview = fields.Html(readonly=True, sanitize=True)
     rows = fields.Integer(readonly=True)
     created = fields.Integer("To Create / Created", readonly=True)
@@ -74,7 +76,9 @@ class ShopCrmImportWizard(models.TransientModel):
             "res_id": self.id,
             "view_mode": "form",
             "target": "new",
-            "name": self.env._("Import Customers") if self.kind == "customers" else self.env._("Import Purchase History"),
+            "name": self.env._("Import Customers")
+            if self.kind == "customers"
+            else self.env._("Import Purchase History"),
         }
 
     def _show(self, result, state):
@@ -92,7 +96,9 @@ class ShopCrmImportWizard(models.TransientModel):
         }
         if errors:
             values["error_file"] = base64.b64encode(self._errors_csv(errors))
-            values["error_file_name"] = self.env._("errors-%s.csv", os.path.splitext(self.file_name or "import")[0])
+            values["error_file_name"] = self.env._(
+                "errors-%s.csv", os.path.splitext(self.file_name or "import")[0]
+            )
         self.write(values)
 
     def action_check(self):
@@ -125,10 +131,13 @@ class ShopCrmImportWizard(models.TransientModel):
         found = {header: name for name, header in sheet.recognise_columns(table.columns, self.kind).items()}
         head = Markup("").join(
             Markup("<th>%s<br/><small class='%s'>%s</small></th>")
-            % (header, "text-success" if header in found else "text-muted",
-               found.get(header) or self.env._("not imported"))
+            % (
+                header,
+                "text-success" if header in found else "text-muted",
+                found.get(header) or self.env._("not imported"),
+            )
             for header in table.columns
-        )  # fmt: skip
+        )
         body = Markup("").join(
             Markup("<tr>%s</tr>")
             % Markup("").join(Markup("<td>%s</td>") % ("" if value is None else str(value)) for value in row)
@@ -140,9 +149,13 @@ class ShopCrmImportWizard(models.TransientModel):
         if not errors:
             return False
         head = Markup("<tr><th>%s</th><th>%s</th><th>%s</th></tr>") % (
-            self.env._("Row"), self.env._("Column"), self.env._("Problem"))  # fmt: skip
+            self.env._("Row"),
+            self.env._("Column"),
+            self.env._("Problem"),
+        )
         body = Markup("").join(
-            Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % (error["row"], error["column"], error["message"])
+            Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>")
+            % (error["row"], error["column"], error["message"])
             for error in errors[:200]
         )
         return Markup("<table class='table table-sm'>%s%s</table>") % (head, body)
