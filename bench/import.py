@@ -232,8 +232,6 @@ def measure(db: str, customers_path: Path, purchases_path: Path) -> dict:
             "date_format": "%Y-%m-%d",
             "float_thousand_separator": ",",
             "float_decimal_separator": ".",
-            "limit": 0,
-            "skip": 0,
             "name_create_enabled_fields": {"category_id": True},
         }
         fields = [False, "name", "mobile", "birthday", "tier_id", False, "category_id"]
