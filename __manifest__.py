@@ -9,7 +9,9 @@
     "website": "https://github.com/shop-crm/shop_crm",
     "license": "LGPL-3",
     "depends": ["contacts", "mail", "sms", "point_of_sale", "pos_loyalty", "sale_loyalty"],
-    "external_dependencies": {"python": ["numpy", "scipy", "lunar_python"]},
+    "external_dependencies": {
+        "python": ["numpy", "scipy", "lunar_python", "pandas", "openpyxl", "xlrd", "phonenumbers"]
+    },
     "data": [
         "security/shop_crm_groups.xml",
         "security/ir.model.access.csv",
@@ -24,6 +26,7 @@
         "wizard/shop_crm_reassign_views.xml",
         "wizard/shop_crm_feedback_compensate_views.xml",
         "wizard/shop_crm_privacy_anonymize_views.xml",
+        "wizard/shop_crm_import_wizard_views.xml",
         "views/res_partner_views.xml",
         "views/shop_crm_tier_views.xml",
         "views/loyalty_history_views.xml",
@@ -37,6 +40,8 @@
         "views/shop_crm_clv_validation_views.xml",
         "views/shop_crm_privacy_request_views.xml",
         "views/res_config_settings_views.xml",
+        "views/shop_crm_legacy_purchase_views.xml",
+        "views/shop_crm_duplicate_views.xml",
         "views/shop_crm_menus.xml",
     ],
     "assets": {

@@ -13,6 +13,7 @@ KINDS = [
     ("compensation", "Compensation"),
     ("gift", "Gift"),
     ("forfeit", "Forfeited (Card Closed)"),
+    ("opening", "Opening Balance"),
 ]
 
 

@@ -10,6 +10,9 @@ from odoo.tools import SQL
 
 from ..lib import rfm
 
+# The purchase history imported from another system (shop.crm.legacy.purchase): a purchase source.
+LEGACY_PURCHASES = "shop_crm_legacy_purchase"
+
 
 @functools.lru_cache(maxsize=64)
 def _fixed_offset(tz_name):
@@ -303,16 +306,22 @@ class ResCompany(models.Model):
 
     def _shop_crm_purchase_sources(self, until=None, since=None):
         """Where the company's purchases are: ``{table: condition on alias o}`` for paid POS orders with a
-        customer and confirmed sales orders, with their day in the shop's timezone on or after ``since``
-        and on or before ``until`` when given. Refunds (a negative total) are included: callers that want
-        purchases only keep ``o.amount_total > 0``. The day of an order is ``_shop_crm_order_day()``."""
+        customer, confirmed sales orders and the purchase history imported from another system
+        (``shop_crm_legacy_purchase``, LEGACY_PURCHASES), with their day in the shop's timezone on or after
+        ``since`` and on or before ``until`` when given. Refunds (a negative total) are included: callers
+        that want purchases only keep a positive ``_shop_crm_purchase_amount``. The day of a purchase is
+        ``_shop_crm_purchase_day(table)``, its amount in the company currency
+        ``_shop_crm_purchase_amount(table)``; only the order tables have order lines."""
         self.ensure_one()
         bounds = SQL()
+        legacy_bounds = SQL()
         if since:
             bounds = SQL("%s AND o.date_order >= %s", bounds, self._shop_crm_day_start(since))
+            legacy_bounds = SQL("%s AND o.date >= %s", legacy_bounds, since)
         if until:
             day_after = self._shop_crm_day_start(until + timedelta(days=1))
             bounds = SQL("%s AND o.date_order < %s", bounds, day_after)
+            legacy_bounds = SQL("%s AND o.date <= %s", legacy_bounds, until)
         return {
             "pos_order": SQL(
                 "o.company_id = %s AND o.partner_id IS NOT NULL "
@@ -321,25 +330,56 @@ class ResCompany(models.Model):
                 bounds,
             ),
             "sale_order": SQL("o.company_id = %s AND o.state = 'sale'%s", self.id, bounds),
+            LEGACY_PURCHASES: SQL("o.company_id = %s%s", self.id, legacy_bounds),
         }
 
     def _shop_crm_order_day(self, alias="o"):
-        """SQL: the day of the purchase ``alias`` (a row of a purchase source) in the shop's timezone."""
+        """SQL: the day of the order ``alias`` (a row of pos_order or sale_order) in the shop's timezone."""
         return self._shop_crm_local_day(SQL.identifier(alias, "date_order"))
+
+    def _shop_crm_purchase_day(self, table, alias="o"):
+        """SQL: the day of the purchase ``alias``, a row of the purchase source ``table``, in the shop's
+        timezone (an imported purchase's ``date`` already is a shop day)."""
+        if table == LEGACY_PURCHASES:
+            return SQL.identifier(alias, "date")
+        return self._shop_crm_order_day(alias)
+
+    def _shop_crm_purchase_amount(self, table, alias="o"):
+        """SQL: the amount of the purchase ``alias`` of source ``table`` in the company currency (numeric;
+        negative for a refund)."""
+        if table == LEGACY_PURCHASES:
+            return SQL.identifier(alias, "amount")
+        return SQL(
+            "%s / COALESCE(NULLIF(%s, 0), 1)",
+            SQL.identifier(alias, "amount_total"),
+            SQL.identifier(alias, "currency_rate"),
+        )
+
+    def _shop_crm_purchase_moment(self, table, alias="o"):
+        """SQL: when the purchase ``alias`` of ``table`` happened, a naive UTC datetime (an imported purchase:
+        the start of its day in the shop's timezone)."""
+        if table == LEGACY_PURCHASES:
+            return SQL(
+                "timezone('UTC', timezone(%s, %s::timestamp))",
+                self._shop_crm_timezone(),
+                SQL.identifier(alias, "date"),
+            )
+        return SQL.identifier(alias, "date_order")
 
     def _shop_crm_purchases(self, until=None, positive=False, since=None):
         """The company's purchases as SQL rows ``(partner_id, date_order, day, amount)``: ``day`` is the
-        order's day in the shop's timezone, the amount in the company currency (numeric); only the orders
-        with a positive total if ``positive``; ``since``/``until``: as ``_shop_crm_purchase_sources``."""
-        amount = SQL("o.amount_total / COALESCE(NULLIF(o.currency_rate, 0), 1)")
+        purchase's day in the shop's timezone, ``date_order`` its moment (UTC), the amount in the company
+        currency (numeric); only the purchases with a positive amount if ``positive``; ``since``/``until``:
+        as ``_shop_crm_purchase_sources``."""
         return SQL(" UNION ALL ").join(
             SQL(
-                "SELECT o.partner_id, o.date_order, %s AS day, %s AS amount FROM %s o WHERE %s%s",
-                self._shop_crm_order_day(),
-                amount,
+                "SELECT o.partner_id, %s AS date_order, %s AS day, %s AS amount FROM %s o WHERE %s%s",
+                self._shop_crm_purchase_moment(table),
+                self._shop_crm_purchase_day(table),
+                self._shop_crm_purchase_amount(table),
                 SQL.identifier(table),
                 condition,
-                SQL(" AND o.amount_total > 0") if positive else SQL(),
+                SQL(" AND %s > 0", self._shop_crm_purchase_amount(table)) if positive else SQL(),
             )
             for table, condition in self._shop_crm_purchase_sources(until, since).items()
         )

@@ -552,7 +552,8 @@ class ResPartner(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
+        # the import checks its member codes for a whole file in one query (shop.crm.import)
+        for vals in vals_list if not self.env.context.get("shop_crm_member_codes_checked") else []:
             if vals.get("member_code"):
                 self.browse()._check_member_code_free(vals["member_code"], vals.get("member_company_id"))
         return super().create(vals_list)

@@ -28,6 +28,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..lib import clv, rfm
+from .res_company import LEGACY_PURCHASES
 from .shop_crm_customer_value import VALUE_FIELDS
 
 _logger = logging.getLogger(__name__)
@@ -366,8 +367,9 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
             orders=SQL(" UNION ALL ").join(
                 SQL(
                     "SELECT o.partner_id, %s AS day, %s AS amount FROM %s o WHERE %s",
-                    company._shop_crm_order_day(),
-                    amount,
+                    company._shop_crm_purchase_day(table),
+                    # an imported purchase's amount already is in the company currency
+                    SQL("(o.amount * %s)::bigint", scale) if table == LEGACY_PURCHASES else amount,
                     SQL.identifier(table),
                     condition,
                 )

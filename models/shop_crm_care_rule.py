@@ -10,6 +10,8 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from .res_company import LEGACY_PURCHASES
+
 TRIGGERS = [("birthday", "Birthday"), ("occasion", "Important Date"), ("festival", "Festival")]
 AUDIENCES = [("members", "All Members"), ("festival_buyers", "Who Bought for It Last Year")]
 # Days before a festival in which last year's orders count as bought "for" it.
@@ -241,8 +243,9 @@ class ShopCrmCareRule(models.Model):
         return log.date.replace(year=log.date.year - 1, day=day)
 
     def _last_year_purchases(self, logs):
-        """{log id: "11.0 × Red roses, 1.0 × Card"}: what each customer bought at the Point of Sale in the
-        days before the same occasion last year (gifting shops remind them of it)."""
+        """{log id: "11.0 × Red roses, 1.0 × Card"}: what each customer bought at the Point of Sale, in
+        sales orders or in the imported purchase history (its items text) in the days before the same
+        occasion last year (gifting shops remind them of it)."""
         windows = [(log, self._previous_date(log)) for log in logs]
         windows = [(log, last) for log, last in windows if last]
         if not windows:
@@ -252,31 +255,41 @@ class ShopCrmCareRule(models.Model):
         purchases = company._shop_crm_purchase_sources()
         self.env.cr.execute(
             SQL(
-                """SELECT w.log_id,
-                          string_agg(b.qty::float8::text || ' × '
-                                     || COALESCE(t.name->>%(lang)s, t.name->>'en_US'),
-                                     ', ' ORDER BY b.day, b.line_id)
+                """SELECT w.log_id, string_agg(b.label, ', ' ORDER BY b.day, b.source, b.line_id)
                      FROM unnest(%(logs)s::int[], %(partners)s::int[], %(lasts)s::date[])
                           AS w(log_id, partner_id, last)
                      JOIN (
-                         SELECT o.partner_id, %(day)s AS day, l.id AS line_id, l.product_id, l.qty
+                         SELECT o.partner_id, %(day)s AS day, 0 AS source, l.id AS line_id,
+                                l.qty::float8::text || ' × ' || COALESCE(t.name->>%(lang)s, t.name->>'en_US')
+                                    AS label
                            FROM pos_order o JOIN pos_order_line l ON l.order_id = o.id
+                           JOIN product_product pp ON pp.id = l.product_id
+                           JOIN product_template t ON t.id = pp.product_tmpl_id
                           WHERE %(pos_paid)s AND l.qty > 0
                           UNION ALL
-                         SELECT o.partner_id, %(day)s, l.id, l.product_id, l.product_uom_qty
+                         SELECT o.partner_id, %(day)s, 1, l.id,
+                                l.product_uom_qty::float8::text || ' × '
+                                || COALESCE(t.name->>%(lang)s, t.name->>'en_US')
                            FROM sale_order o JOIN sale_order_line l ON l.order_id = o.id
+                           JOIN product_product pp ON pp.id = l.product_id
+                           JOIN product_template t ON t.id = pp.product_tmpl_id
                           WHERE %(sale_confirmed)s AND l.product_uom_qty > 0 AND l.display_type IS NULL
+                          UNION ALL
+                         -- imported purchase history: what was bought is the file's text
+                         SELECT o.partner_id, %(legacy_day)s, 2, o.id, o.items
+                           FROM shop_crm_legacy_purchase o
+                          WHERE %(legacy)s AND o.amount > 0 AND o.items IS NOT NULL
                      ) b ON b.partner_id = w.partner_id AND b.day BETWEEN w.last - %(days)s AND w.last
-                     JOIN product_product pp ON pp.id = b.product_id
-                     JOIN product_template t ON t.id = pp.product_tmpl_id
                     GROUP BY w.log_id""",
                 lang=lang,
                 logs=[log.id for log, _last in windows],
                 partners=[log.partner_id.id for log, _last in windows],
                 lasts=[last for _log, last in windows],
                 day=company._shop_crm_order_day(),
+                legacy_day=company._shop_crm_purchase_day(LEGACY_PURCHASES),
                 pos_paid=purchases["pos_order"],
                 sale_confirmed=purchases["sale_order"],
+                legacy=purchases[LEGACY_PURCHASES],
                 days=FESTIVAL_BUYING_DAYS,
             )
         )

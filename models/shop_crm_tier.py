@@ -293,7 +293,8 @@ class ShopCrmTierHistory(models.Model):
     from_tier_id = fields.Many2one("shop.crm.tier", "From", ondelete="set null")
     to_tier_id = fields.Many2one("shop.crm.tier", "To", ondelete="set null")
     reason = fields.Selection(
-        [("upgrade", "Upgrade"), ("downgrade", "Downgrade"), ("manual", "Manual")], required=True
+        [("upgrade", "Upgrade"), ("downgrade", "Downgrade"), ("manual", "Manual"), ("import", "Import")],
+        required=True,
     )
     order_ref = fields.Reference(
         [("pos.order", "Point of Sale Order"), ("sale.order", "Sales Order")],

@@ -7,6 +7,7 @@
 #   make bench ARGS="analytics --small"          only the analytics benchmark (100k customers / 1M orders)
 #   make bench ARGS="analytics --customers 200000 --orders 2000000 --rebuild"
 #   make bench ARGS="clv --customers 100000"     only the CLV benchmark, with its own options
+#   make bench ARGS=import                       the import benchmark (100k customers, 1M purchases vs base_import)
 #
 # A first word "clv" or "analytics" picks one benchmark and passes it the other options; without it
 # bench/clv.py runs with its defaults and every option goes to bench/analytics.py (--small,
@@ -22,7 +23,7 @@ cd "$ROOT"
 
 which=all
 case "${1:-}" in
-clv | analytics)
+clv | analytics | import)
     which=$1
     shift
     ;;
@@ -37,6 +38,10 @@ elif [ "$which" = all ]; then
     for arg in "$@"; do [ "$arg" = --check ] && check=(--check); done
     echo "shop_crm: bench/clv.py ${check[*]}"
     "$VENV/bin/python" bench/clv.py "${check[@]}" || status=$?
+fi
+if [ "$which" = import ]; then
+    echo "shop_crm: bench/import.py $*"
+    "$VENV/bin/python" bench/import.py "$@" || status=$?
 fi
 if [ "$which" = analytics ] || [ "$which" = all ]; then
     echo "shop_crm: bench/analytics.py $*"

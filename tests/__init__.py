@@ -10,6 +10,7 @@ from . import (
     test_demo_plan,
     test_feedback,
     test_followups,
+    test_import,
     test_members,
     test_membership_rules,
     test_nightly,

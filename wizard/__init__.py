@@ -1,5 +1,7 @@
 from . import (
+    base_partner_merge,
     shop_crm_feedback_compensate,
+    shop_crm_import_wizard,
     shop_crm_points_adjust,
     shop_crm_privacy_anonymize,
     shop_crm_reassign,
