@@ -808,11 +808,8 @@ class ResPartner(models.Model):
             if rule.trigger != trigger or (rule.tier_id and rule.tier_id != tier):
                 continue
             if rule.gift_points:
-                offers.append(
-                    self.env._(
-                        "%(rule)s: %(points)s points gift", rule=rule.name, points=f"{rule.gift_points:g}"
-                    )
-                )
+                points = f"{rule.gift_points:g}"
+                offers.append(self.env._("%(rule)s: %(points)s points gift", rule=rule.name, points=points))
             elif rule.coupon_program_id:
                 offers.append(
                     self.env._(

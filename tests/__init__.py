@@ -10,6 +10,7 @@ from . import (
     test_members,
     test_membership_rules,
     test_pos_card,
+    test_pos_card_tour,
     test_pos_tour,
     test_rfm_rules,
     test_security,

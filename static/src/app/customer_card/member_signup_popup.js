@@ -37,11 +37,11 @@ export class MemberSignupPopup extends Component {
     }
     get channels() {
         return [
-            ["phone", _t("Phone")],
-            ["wechat", _t("WeChat")],
-            ["sms", _t("SMS")],
-            ["email", _t("Email")],
-            ["in_store", _t("In Store")],
+            { key: "phone", label: _t("Phone") },
+            { key: "wechat", label: _t("WeChat") },
+            { key: "sms", label: _t("SMS") },
+            { key: "email", label: _t("Email") },
+            { key: "in_store", label: _t("In Store") },
         ];
     }
     get genders() {
