@@ -667,9 +667,7 @@ class ResPartner(models.Model):
         stages = dict(self._fields["lifecycle_stage"]._description_selection(self.env))
 
         members = customers.filtered("member_code")
-        cards = self.env["loyalty.card"]
-        for partner in members:
-            cards |= partner.member_card_id
+        cards = members.member_card_id
         expiring = dict(
             self.env["shop.crm.points"]
             .sudo()

@@ -91,7 +91,7 @@ class TestPosCustomerCardTour(TestPointOfSaleHttpCommon):
         self.assertEqual(existing.mobile_normalized, "+8613800138000")
         self.main_pos_config.with_user(self.pos_user).open_ui()
         self.start_pos_tour("shop_crm_pos_signup_tour")
-        member = self.env["res.partner"].search([("name", "=", "Li Newmember")])
+        member = self.env["res.partner"].sudo().search([("name", "=", "Li Newmember")])
         self.assertEqual(len(member), 1)
         self.assertEqual(member.mobile_normalized, "+8613912345678")
         self.assertEqual(
