@@ -1,15 +1,20 @@
+from datetime import timedelta
+from textwrap import shorten
+
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.query import Query
 
-from ..lib import membership, phone
+from ..lib import chinese_calendar, customer_card, membership, phone
 from .shop_crm_customer_value import CLASSES, CLV_METHODS, SEGMENTS, STAGES, VALUE_FIELDS
 
 VALUE_TABLE = "shop_crm_customer_value"
 # Spend, RFM values, lifetime value and purchase history: staff and managers, not the front desk.
 ANALYTICS_GROUP = "shop_crm.group_shop_crm_user"
+# The customer card at the till shows the points expiring within this many days.
+EXPIRY_SOON_DAYS = 30
 
 
 def _search_value(fname):
@@ -263,6 +268,7 @@ class ResPartner(models.Model):
     def _search_shop_crm_value(self, fname, operator, value):
         """The customers whose value ``fname`` in the current company satisfies ``operator value``, with
         the usual meaning of empty values (customers without values count as empty)."""
+        self.check_field_access_rights("read", [fname])  # a search on a restricted value reveals it
         query = Query(self.env, self._table, self._table_sql)
         query.add_where(self._condition_to_sql(self._table, fname, operator, value, query))
         return [("id", "in", query)]
@@ -658,8 +664,15 @@ class ResPartner(models.Model):
 
     @api.model
     def _load_pos_data_fields(self, config_id):
-        # the cashier sees the member tier when picking the customer
-        return [*super()._load_pos_data_fields(config_id), "shop_crm_tier_name"]
+        # the cashier sees the member tier and card when picking the customer (also for searched customers:
+        # the till's partner search reads these same fields), and finds customers by any form of mobile
+        return [
+            *super()._load_pos_data_fields(config_id),
+            "shop_crm_tier_name",
+            "member_code",
+            "mobile_normalized",
+            "shop_crm_pos_card",
+        ]
 
     def _shop_crm_stop_contact(self, reason):
         """The customers asked not to be contacted: flag them, withdraw their marketing consent and drop

@@ -18,6 +18,12 @@ class ShopCrmConsent(models.Model):
     granted_date = fields.Date("Given On", readonly=True)
     withdrawn_date = fields.Date("Withdrawn On", readonly=True)
     note = fields.Char(help="How the consent was given, e.g. signed form, WeChat message.")
+    source = fields.Selection(
+        [("backend", "Backend"), ("till", "Point of Sale")],
+        default="backend",
+        readonly=True,
+        help="Where the consent was recorded: by staff in the backend, or by the cashier at the till.",
+    )
 
     _sql_constraints = [
         ("partner_channel_unique", "UNIQUE(partner_id, channel)", "There is one consent line per channel."),

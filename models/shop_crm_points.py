@@ -355,12 +355,14 @@ class ShopCrmPoints(models.AbstractModel):
 
     # ---- expiry -------------------------------------------------------------------------------------
 
-    def _expiry_rows(self, company, as_of):
-        """(card id, points expired by ``as_of``) of the company's member cards, FIFO (lib/membership)."""
+    def _expiry_rows(self, company, as_of, cards=None):
+        """(card id, points expired by ``as_of``) of the company's member cards (or only ``cards``), FIFO
+        (lib/membership)."""
         program = company.shop_crm_program_id
         months = company.shop_crm_points_expiry_months
-        if not program or months <= 0:
+        if not program or months <= 0 or (cards is not None and not cards):
             return []
+        only = SQL("AND c.id = ANY(%s)", cards.ids) if cards is not None else SQL()
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -374,7 +376,7 @@ class ShopCrmPoints(models.AbstractModel):
                            ), 0) - COALESCE(SUM(h.used), 0)))::numeric(16, 2)::float8
                   FROM loyalty_card c
                   JOIN loyalty_history h ON h.card_id = c.id
-                 WHERE c.program_id = %(program)s
+                 WHERE c.program_id = %(program)s %(only)s
                  GROUP BY c.id, c.points
                 HAVING LEAST(c.points, COALESCE(SUM(h.issued) FILTER (
                            WHERE h.issued > 0
@@ -385,6 +387,7 @@ class ShopCrmPoints(models.AbstractModel):
                 months=months,
                 as_of=as_of,
                 program=program.id,
+                only=only,
             )
         )
         return self.env.cr.fetchall()

@@ -101,43 +101,16 @@ class ShopCrmTier(models.Model):
         tiers = self.sudo().search([("company_id", "=", company.id)])
         if not tiers:
             return self.env["res.partner"]
-        # the first day that counts for any tier (its spend counts the days after as_of - period)
-        since = as_of - relativedelta(months=max(tiers.mapped("period_months"))) + timedelta(days=1)
-        program = company._shop_crm_member_program()
         self.env.flush_all()
         only = SQL("AND p.id = ANY(%s)", partners.ids) if partners is not None else SQL()
         self.env.cr.execute(
             SQL(
                 """
-                WITH tiers AS (
-                    SELECT id, sequence, use_spend, COALESCE(min_spend, 0) AS min_spend, use_points,
-                           COALESCE(min_points, 0) AS min_points, require_both,
-                           (%(as_of)s::date - make_interval(months => period_months))::date AS since
-                      FROM shop_crm_tier
-                     WHERE company_id = %(company)s AND active
-                ), members AS (
+                WITH members AS (
                     SELECT p.id, p.tier_id, COALESCE(p.tier_locked, FALSE) AS locked, p.tier_below_since
                       FROM res_partner p
                      WHERE p.member_company_id = %(company)s AND p.member_code IS NOT NULL %(only)s
-                ), orders AS (  -- purchases minus refunds
-                    SELECT o.partner_id, o.day, o.amount
-                      FROM (%(purchases)s) o JOIN members m ON m.id = o.partner_id
-                ), spend AS (
-                    SELECT t.id AS tier_id, o.partner_id, SUM(o.amount) AS spend
-                      FROM orders o JOIN tiers t ON o.day > t.since
-                     GROUP BY t.id, o.partner_id
-                ), earned AS (
-                    SELECT t.id AS tier_id, c.partner_id,
-                           SUM(CASE WHEN h.shop_crm_kind IN ('earn', 'bonus') THEN h.issued ELSE -h.used END)
-                               AS points
-                      FROM loyalty_history h
-                      JOIN loyalty_card c ON c.id = h.card_id
-                      JOIN members m ON m.id = c.partner_id
-                      JOIN tiers t ON h.shop_crm_date > t.since AND h.shop_crm_date <= %(as_of)s
-                     WHERE c.program_id = %(program)s
-                       AND h.shop_crm_kind IN ('earn', 'bonus', 'refund', 'cancel')
-                     GROUP BY t.id, c.partner_id
-                ), qualified AS (
+                ), %(totals)s, qualified AS (
                     SELECT DISTINCT ON (m.id) m.id AS partner_id, t.id AS tier_id, t.sequence
                       FROM members m
                      CROSS JOIN tiers t
@@ -183,8 +156,7 @@ class ShopCrmTier(models.Model):
                 """,
                 as_of=as_of,
                 company=company.id,
-                purchases=company._shop_crm_purchases(until=as_of, since=since),
-                program=program.id,
+                totals=self._totals_sql(company, as_of, tiers),
                 grace=company.shop_crm_tier_grace_days,
                 uid=self.env.uid,
                 only=only,
@@ -193,6 +165,74 @@ class ShopCrmTier(models.Model):
         changes = [row for row in self.env.cr.fetchall() if row[3]]
         self.env["res.partner"].invalidate_model(["tier_id", "tier_below_since"])
         return self._record_changes(company, changes, as_of, order=order)
+
+    @api.model
+    def _totals_sql(self, company, as_of, tiers):
+        """The CTEs ``tiers``, ``orders``, ``spend`` (tier_id, partner_id, spend) and ``earned`` (tier_id,
+        partner_id, points) of the members of a preceding CTE ``members`` (column ``id``): what each member
+        spent and earned over each active tier's period up to ``as_of``, as the tier rules count them."""
+        # the first day that counts for any tier (its spend counts the days after as_of - period)
+        since = as_of - relativedelta(months=max(tiers.mapped("period_months"))) + timedelta(days=1)
+        return SQL(
+            """
+                tiers AS (
+                    SELECT id, sequence, use_spend, COALESCE(min_spend, 0) AS min_spend, use_points,
+                           COALESCE(min_points, 0) AS min_points, require_both,
+                           (%(as_of)s::date - make_interval(months => period_months))::date AS since
+                      FROM shop_crm_tier
+                     WHERE company_id = %(company)s AND active
+                ), orders AS (  -- purchases minus refunds
+                    SELECT o.partner_id, o.day, o.amount
+                      FROM (%(purchases)s) o JOIN members m ON m.id = o.partner_id
+                ), spend AS (
+                    SELECT t.id AS tier_id, o.partner_id, SUM(o.amount) AS spend
+                      FROM orders o JOIN tiers t ON o.day > t.since
+                     GROUP BY t.id, o.partner_id
+                ), earned AS (
+                    SELECT t.id AS tier_id, c.partner_id,
+                           SUM(CASE WHEN h.shop_crm_kind IN ('earn', 'bonus') THEN h.issued ELSE -h.used END)
+                               AS points
+                      FROM loyalty_history h
+                      JOIN loyalty_card c ON c.id = h.card_id
+                      JOIN members m ON m.id = c.partner_id
+                      JOIN tiers t ON h.shop_crm_date > t.since AND h.shop_crm_date <= %(as_of)s
+                     WHERE c.program_id = %(program)s
+                       AND h.shop_crm_kind IN ('earn', 'bonus', 'refund', 'cancel')
+                     GROUP BY t.id, c.partner_id
+                )""",
+            as_of=as_of,
+            company=company.id,
+            purchases=company._shop_crm_purchases(until=as_of, since=since),
+            program=company._shop_crm_member_program().id,
+        )
+
+    @api.model
+    def _member_totals(self, company, partners, as_of=None):
+        """{partner id: {tier id: (spend, points earned)}} of ``partners`` over each tier's period (the
+        numbers the tier evaluation compares with the tiers' minimums), in one query."""
+        as_of = fields.Date.to_date(as_of) or company._shop_crm_today()
+        tiers = self.sudo().search([("company_id", "=", company.id)])
+        if not tiers or not partners:
+            return {}
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH members AS (SELECT unnest(%(ids)s::int[]) AS id), %(totals)s
+                SELECT m.id, t.id, COALESCE(s.spend, 0)::float8, COALESCE(e.points, 0)::float8
+                  FROM members m
+                 CROSS JOIN tiers t
+                  LEFT JOIN spend s ON s.tier_id = t.id AND s.partner_id = m.id
+                  LEFT JOIN earned e ON e.tier_id = t.id AND e.partner_id = m.id
+                """,
+                ids=list(partners.ids),
+                totals=self._totals_sql(company, as_of, tiers),
+            )
+        )
+        totals = {}
+        for partner_id, tier_id, spend, points in self.env.cr.fetchall():
+            totals.setdefault(partner_id, {})[tier_id] = (spend, points)
+        return totals
 
     @api.model
     def _cron_evaluate(self):

@@ -15,6 +15,8 @@ from . import (
     test_membership_rules,
     test_nightly,
     test_phone,
+    test_pos_card,
+    test_pos_card_tour,
     test_pos_tour,
     test_privacy,
     test_rfm_rules,
