@@ -9,6 +9,7 @@ from . import (
     test_followups,
     test_members,
     test_membership_rules,
+    test_pos_points,
     test_pos_tour,
     test_rfm_rules,
     test_security,
