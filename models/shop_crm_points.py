@@ -257,7 +257,7 @@ class ShopCrmPoints(models.AbstractModel):
             SQL(
                 """
                 WITH locked AS (
-                    SELECT id FROM loyalty_card WHERE id = ANY(%(ids)s) ORDER BY id FOR UPDATE
+                    SELECT id FROM loyalty_card WHERE id = ANY(%(ids)s) ORDER BY id FOR NO KEY UPDATE
                 )
                 UPDATE loyalty_card c
                    SET write_date = NOW() AT TIME ZONE 'UTC'
