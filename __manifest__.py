@@ -35,7 +35,10 @@
         "views/shop_crm_menus.xml",
     ],
     "assets": {
-        "point_of_sale._assets_pos": ["shop_crm/static/src/overrides/**/*"],
+        "point_of_sale._assets_pos": [
+            "shop_crm/static/src/overrides/**/*",
+            "shop_crm/static/src/app/**/*",
+        ],
         "web.assets_tests": ["shop_crm/static/tests/tours/**/*"],
     },
     "application": True,

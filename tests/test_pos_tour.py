@@ -28,3 +28,42 @@ class TestPosMemberTour(TestPointOfSaleHttpCommon):
         order = self.env["pos.order"].search([("partner_id", "=", customer.id)])
         self.assertEqual(order.state, "paid")
         self.assertEqual(card.history_ids.order_id, order.id)
+
+    def test_cashier_redeems_part_of_the_points(self):
+        """Partial redemption in the real Point of Sale (200 of 350 points), then a refused reservation:
+        the till is told, the reward shrinks to the points that are left and the order is paid so."""
+        company = self.main_pos_config.company_id
+        Points = self.env["shop.crm.points"]
+        partial, busy = self.env["res.partner"].create([{"name": "Li Partial"}, {"name": "Zhao Busy"}])
+        (partial | busy)._shop_crm_enroll(company)
+        cards = Points._member_cards(partial | busy, company)
+        Points._post(
+            [
+                {"card_id": cards[partial.id].id, "kind": "adjust", "issued": 350, "description": "start"},
+                {"card_id": cards[busy.id].id, "kind": "adjust", "issued": 150, "description": "start"},
+            ]
+        )
+        # another till has just validated an order redeeming 100 of Zhao's 150 points
+        self.assertFalse(Points._reserve("other-till-order", {cards[busy.id].id: -100}))
+        self.whiteboard_pen.write({"lst_price": 10, "taxes_id": [(5, 0, 0)]})
+        self.main_pos_config.write({"tax_regime_selection": False, "use_pricelist": False})
+        self.main_pos_config.with_user(self.pos_user).open_ui()
+        self.start_pos_tour("shop_crm_pos_points_tour")
+
+        order = self.env["pos.order"].search([("partner_id", "=", partial.id)])
+        self.assertEqual((order.state, order.amount_total), ("paid", 80))
+        self.assertEqual(sum(order.lines.mapped("points_cost")), 200)
+        self.assertEqual(cards[partial.id].history_ids.filtered(lambda h: h.shop_crm_kind == "redeem").used, 200)
+        self.assertEqual(cards[partial.id].points, 350 + 100 - 200)
+
+        busy_order = self.env["pos.order"].search([("partner_id", "=", busy.id)])
+        self.assertEqual((busy_order.state, busy_order.amount_total), ("paid", 40))
+        self.assertEqual(sum(busy_order.lines.mapped("points_cost")), 100, "one step instead of two")
+        self.assertFalse(busy_order.shop_crm_points_shortfall)
+        self.assertEqual(cards[busy.id].points, 150 + 50 - 100)
+        reservations = self.env["shop.crm.points.reservation"].sudo().search([("card_id", "=", cards[busy.id].id)])
+        self.assertEqual(
+            {(r.order_uuid, r.state, r.points) for r in reservations},
+            {("other-till-order", "reserved", 100), (busy_order.uuid, "confirmed", 50)},
+            "the other till keeps its points; this order reserved its corrected draw and confirmed it",
+        )
