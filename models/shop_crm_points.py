@@ -495,12 +495,14 @@ class ShopCrmPoints(models.AbstractModel):
 
     # ---- expiry -------------------------------------------------------------------------------------
 
-    def _expiry_rows(self, company, as_of):
-        """(card id, points expired by ``as_of``) of the company's member cards, FIFO (lib/membership)."""
+    def _expiry_rows(self, company, as_of, card_ids=None):
+        """(card id, points expired by ``as_of``) of the company's member cards (or only ``card_ids``),
+        FIFO (lib/membership)."""
         program = company.shop_crm_program_id
         months = company.shop_crm_points_expiry_months
         if not program or months <= 0:
             return []
+        cards = SQL("AND c.id = ANY(%s)", list(card_ids)) if card_ids is not None else SQL()
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -514,7 +516,7 @@ class ShopCrmPoints(models.AbstractModel):
                            ), 0) - COALESCE(SUM(h.used), 0)))::numeric(16, 2)::float8
                   FROM loyalty_card c
                   JOIN loyalty_history h ON h.card_id = c.id
-                 WHERE c.program_id = %(program)s
+                 WHERE c.program_id = %(program)s %(cards)s
                  GROUP BY c.id, c.points
                 HAVING LEAST(c.points, COALESCE(SUM(h.issued) FILTER (
                            WHERE h.issued > 0
@@ -525,6 +527,7 @@ class ShopCrmPoints(models.AbstractModel):
                 months=months,
                 as_of=as_of,
                 program=program.id,
+                cards=cards,
             )
         )
         return self.env.cr.fetchall()

@@ -5,15 +5,15 @@ from datetime import date, datetime, time, timedelta
 
 from freezegun import freeze_time
 
-from odoo.exceptions import AccessError, UserError
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from ..lib import membership
 from .test_members import MembersCase
 
 
-@tagged("post_install", "-at_install")
-class TestPosRedemption(MembersCase):
+class PosPointsCase(MembersCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -44,9 +44,13 @@ class TestPosRedemption(MembersCase):
     def _order(self, payload):
         return self.env["pos.order"].search([("uuid", "=", payload["uuid"])])
 
-    def _reserve(self, payload, customer, change):
+    def _reserve(self, payload, customer, change):  # the till's call when it validates the order
         return self.PosOrder.shop_crm_reserve_points(payload["uuid"], {str(customer.member_card_id.id): change})
 
+
+
+@tagged("post_install", "-at_install")
+class TestPosRedemption(PosPointsCase):
     def test_two_tills_cannot_spend_the_same_points(self):
         """128 points, two tills each redeem 100 for the same member: the first till's validation reserves
         them, the second is refused with the points it can still use, and even if the second order reaches
@@ -165,3 +169,109 @@ class TestPosRedemption(MembersCase):
         self.env["shop.crm.points.reservation"].with_user(self.staff).search([])
         with self.assertRaises(AccessError):
             self.env["shop.crm.points.reservation"].with_user(self.cashier).search([])
+
+
+@tagged("post_install", "-at_install")
+class TestTillFeedbackAndReceipt(PosPointsCase):
+    def _tickets(self, order):
+        return self.env["shop.crm.feedback"].search([("pos_order_id", "=", order.id)])
+
+    def test_feedback_travels_with_the_order(self):
+        """Recorded before the order synced (offline): it arrives with the order and makes one ticket,
+        however often the order is synced again."""
+        customer = self._customer("评价 钱")
+        payload = self._payload(customer, 30.0)
+        payload.update(shop_crm_satisfaction="2", shop_crm_feedback_comment="花有点蔫")
+        self.env["pos.order"].sync_from_ui([payload])
+        self.env["pos.order"].sync_from_ui([dict(payload), dict(payload)])
+        order = self._order(payload)
+        ticket = self._tickets(order)
+        self.assertEqual(len(ticket), 1)
+        self.assertEqual(
+            (ticket.feedback_type, ticket.satisfaction, ticket.customer_comment, ticket.channel),
+            ("complaint", "2", "花有点蔫", "in_store"),
+        )
+        self.assertEqual(order.shop_crm_feedback_id, ticket)
+
+    def test_feedback_after_payment(self):
+        """Recorded on the receipt screen after the order synced (the till writes the order's fields, a
+        queued write when offline): the ticket is created once, updated when the cashier changes it."""
+        customer = self._customer("评价 孙")
+        payload = self._payload(customer, 30.0)
+        self.env["pos.order"].sync_from_ui([payload])
+        order = self._order(payload)
+        self.assertFalse(self._tickets(order))
+        till_order = order.with_user(self.cashier)
+        till_order.write({"shop_crm_satisfaction": "5", "shop_crm_feedback_comment": "包装很漂亮"})
+        ticket = self._tickets(order)
+        self.assertEqual((len(ticket), ticket.feedback_type, ticket.satisfaction), (1, "praise", "5"))
+        ticket_written = ticket.write_date
+        till_order.write({"shop_crm_satisfaction": "5", "shop_crm_feedback_comment": "包装很漂亮"})
+        self.assertEqual(ticket.write_date, ticket_written, "the same answer again changes nothing")
+        till_order.write({"shop_crm_complaint": True})
+        self.assertEqual(self._tickets(order), ticket, "still one ticket")
+        self.assertEqual((ticket.feedback_type, ticket.priority), ("complaint", "1"))
+        with self.assertRaises(ValidationError):
+            till_order.write({"shop_crm_feedback_comment": "太" * 501})
+        with self.assertRaises(ValueError):
+            till_order.write({"shop_crm_satisfaction": "9"})
+        self.assertEqual(ticket.customer_comment, "包装很漂亮")
+
+    def test_receipt_values(self):
+        """What the receipt prints: tier, points earned on the order, the new balance, and the points
+        that expire within 30 days (FIFO, 12 months after they were earned)."""
+        customer = self._customer("小票 吴")
+        last_year = self._pos_payload(self.session, customer, 120.0, self.now - timedelta(days=350), 99)
+        self.env["pos.order"].sync_from_ui([last_year])
+        customer.sudo().tier_id = self.silver
+        payload = self._payload(customer, 40.0)
+        self.env["pos.order"].sync_from_ui([payload])
+        order = self._order(payload)
+        self.assertEqual(order.shop_crm_receipt_tier, "Silver")
+        self.assertEqual(order.shop_crm_points_earned, 40 * 1.5, "earned + the Silver bonus")
+        self.assertEqual(order.shop_crm_points_balance, 120 + 60)
+        self.assertEqual(order.shop_crm_points_expiring, 120, "last year's 120 points expire in 15 days")
+        self.assertTrue(order.shop_crm_feedback_url)
+        draft = self.env["pos.order"].create(
+            {
+                "session_id": self.session.id,
+                "partner_id": customer.id,
+                "amount_total": 0,
+                "amount_tax": 0,
+                "amount_paid": 0,
+                "amount_return": 0,
+            }
+        )
+        self.assertFalse(draft.shop_crm_points_balance, "drafts print nothing")
+
+    def test_order_paid_in_the_backend_gets_a_feedback_link(self):
+        customer = self._customer("后台 郑")
+        order = self.env["pos.order"].create(
+            {
+                "session_id": self.session.id,
+                "partner_id": customer.id,
+                "lines": [
+                    Command.create(
+                        {
+                            "product_id": self.product.id,
+                            "qty": 20,
+                            "price_unit": 1,
+                            "price_subtotal": 20,
+                            "price_subtotal_incl": 20,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+                "amount_total": 20,
+                "amount_tax": 0,
+                "amount_paid": 0,
+                "amount_return": 0,
+            }
+        )
+        cash = self.session.config_id.payment_method_ids[:1]
+        self.env["pos.make.payment"].with_context(active_id=order.id, active_ids=order.ids).create(
+            {"amount": 20, "payment_method_id": cash.id}
+        ).check()
+        self.assertEqual(order.state, "paid")
+        self.assertIn(f"/shop_crm/feedback/order/{order.id}/", order.shop_crm_feedback_url)
+        self.assertEqual(customer.points_balance, 20)
