@@ -39,6 +39,7 @@
             "shop_crm/static/src/overrides/**/*",
             "shop_crm/static/src/app/**/*",
         ],
+        "point_of_sale.customer_display_assets": ["shop_crm/static/src/customer_display/**/*"],
         "web.assets_tests": ["shop_crm/static/tests/tours/**/*"],
     },
     "application": True,

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
 from odoo.tests import tagged
 
@@ -67,3 +69,31 @@ class TestPosMemberTour(TestPointOfSaleHttpCommon):
             {("other-till-order", "reserved", 100), (busy_order.uuid, "confirmed", 50)},
             "the other till keeps its points; this order reserved its corrected draw and confirmed it",
         )
+
+    def test_feedback_at_the_till_and_receipt(self):
+        """The receipt shows tier, points earned, balance, points expiring soon and the feedback QR code;
+        the cashier's two taps make the order's ticket once."""
+        company = self.main_pos_config.company_id
+        Points = self.env["shop.crm.points"]
+        customer = self.env["res.partner"].create({"name": "Qian Feedback"})
+        customer._shop_crm_enroll(company)
+        card = Points._member_cards(customer, company)[customer.id]
+        earned_last_year = company._shop_crm_today() - timedelta(days=350)
+        Points._post(
+            [{"card_id": card.id, "kind": "adjust", "issued": 120, "description": "start", "date": earned_last_year}]
+        )
+        gold = self.env["shop.crm.tier"].sudo().create({"name": "Gold", "company_id": company.id, "min_spend": 10**6})
+        customer.sudo().tier_id = gold
+        self.whiteboard_pen.write({"lst_price": 10, "taxes_id": [(5, 0, 0)]})
+        self.main_pos_config.write({"tax_regime_selection": False, "use_pricelist": False})
+        self.main_pos_config.with_user(self.pos_user).open_ui()
+        self.start_pos_tour("shop_crm_pos_feedback_tour")
+        order = self.env["pos.order"].search([("partner_id", "=", customer.id)])
+        self.assertEqual(order.state, "paid")
+        tickets = self.env["shop.crm.feedback"].sudo().search([("pos_order_id", "=", order.id)])
+        self.assertEqual(len(tickets), 1, "two taps, one ticket")
+        self.assertEqual(
+            (tickets.feedback_type, tickets.satisfaction, tickets.customer_comment, tickets.channel),
+            ("complaint", "2", "包装破了", "in_store"),
+        )
+        self.assertEqual(card.points, 150)
