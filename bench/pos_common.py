@@ -114,7 +114,9 @@ def run_logged(cmd: list[str], log: Path, what: str, stdin: str | None = None) -
 def odoo_shell(db: str, code: str, args: dict, log: Path) -> dict:
     """Run ``code`` in ``scripts/odoo shell`` on ``db`` with ``ARGS`` (a dict) defined; the code ends by
     ``print(RESULT_MARK + json.dumps(result))`` after committing. Returns that result."""
-    program = f"import json\nARGS = json.loads({json.dumps(json.dumps(args))})\nRESULT_MARK = {RESULT_MARK!r}\n"
+    program = (
+        f"import json\nARGS = json.loads({json.dumps(json.dumps(args))})\nRESULT_MARK = {RESULT_MARK!r}\n"
+    )
     out = run_logged(
         [str(ROOT / "scripts" / "odoo"), "shell", "-d", db, "--no-http", "--log-level=warn"],
         log,
@@ -282,7 +284,9 @@ def till_order(shop: dict, till: dict, member: dict, sequence: int, qty: float, 
         "to_invoice": False,
         "state": "paid",
         "lines": lines,
-        "payment_ids": [[0, 0, {"amount": total, "payment_method_id": till["payment_method_id"], "payment_date": now}]],
+        "payment_ids": [
+            [0, 0, {"amount": total, "payment_method_id": till["payment_method_id"], "payment_date": now}]
+        ],
         "_reward_code": code,
     }
 
@@ -338,11 +342,14 @@ cashier = env["res.users"].create({
 admin = env.ref("base.user_admin")
 tills = []
 for index in range(ARGS["tills"]):
-    journal = env["account.journal"].create({
-        "name": f"Cash till {index + 1}", "type": "cash", "code": f"CT{index + 1:03d}", "company_id": company.id,
-    })
-    cash = env["pos.payment.method"].create({"name": f"Cash till {index + 1}", "journal_id": journal.id})
-    config = env["pos.config"].create({"name": f"Till {index + 1}", "payment_method_ids": [Command.set(cash.ids)]})
+    name = f"Cash till {index + 1}"
+    journal = env["account.journal"].create(
+        {"name": name, "type": "cash", "code": f"CT{index + 1:03d}", "company_id": company.id}
+    )
+    cash = env["pos.payment.method"].create({"name": name, "journal_id": journal.id})
+    config = env["pos.config"].create(
+        {"name": f"Till {index + 1}", "payment_method_ids": [Command.set(cash.ids)]}
+    )
     config.with_user(admin).open_ui()
     session = config.current_session_id
     tills.append({

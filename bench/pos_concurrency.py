@@ -10,8 +10,9 @@ Usage (with the project's virtualenv; ``.ci/run`` runs the small size)::
    an open POS session each, and ``--members`` members holding ``--points`` points each.
 2. Starts a multi-worker Odoo (``--workers``, default 2, prefork) on 127.0.0.1 with a free port, and runs
    ``--tills`` tills in parallel threads, each with its own HTTP session, doing what Odoo's POS does over
-   JSON-RPC. Every till sells ``--orders`` orders, all tills starting each order at the same moment and each
-   order going to one of the few members (so tills collide on the same cards), each redeeming 100 points for 10.00 off (30.00 of goods, which earn 30 points):
+   JSON-RPC. Every till sells ``--orders`` orders, all tills starting each order at the same moment, each
+   order going to one of the few members (so tills collide on the same cards) and redeeming 100 points for
+   10.00 off (30.00 of goods, which earn 30 points):
    - online tills validate first (``pos.order.shop_crm_reserve_points`` then ``validate_coupon_programs``)
      and, when refused, correct the order to what the member can still use, as the cashier would;
      every third till is "offline": it never validates and syncs with its stale idea of the balance;
@@ -168,7 +169,12 @@ class Run:
         )
         updates = [{"id": u["id"], "old_id": u["old_id"]} for u in answer["coupon_updates"]]
         history = [
-            {"order_id": order_id, "card_id": entry["member"]["card_id"], "spent": redeem, "won": EARN_PER_ORDER}
+            {
+                "order_id": order_id,
+                "card_id": entry["member"]["card_id"],
+                "spent": redeem,
+                "won": EARN_PER_ORDER,
+            }
         ]
         self.retrying(
             "history",
@@ -241,7 +247,10 @@ def check(options: dict, db: str, run: Run) -> tuple[int, list[str]]:
         _uuid, copies, state, shortfall, earned, earn_lines, redeemed, redeem_lines, odoo_lines = row
         expect(copies == 1, f"order {uuid}: {copies} orders for one uuid")
         expect(state == "paid", f"order {uuid}: state {state}")
-        expect(earn_lines == 1 and earned == EARN_PER_ORDER, f"order {uuid}: earned {earned} in {earn_lines} lines")
+        expect(
+            earn_lines == 1 and earned == EARN_PER_ORDER,
+            f"order {uuid}: earned {earned} in {earn_lines} lines",
+        )
         expect(redeem_lines <= 1, f"order {uuid}: {redeem_lines} redemption lines")
         expect(
             abs(redeemed + (shortfall or 0) - entry["redeem"]) < 0.005,
@@ -298,7 +307,10 @@ def main() -> int:
         pc.say(f"pos concurrency: database {db} (log: {log})")
         pc.create_database(db, "shop_crm", log)
         shop = pc.odoo_shell(
-            db, pc.SETUP, {"tills": args.tills, "members": args.members, "points": args.points, "login": "till"}, log
+            db,
+            pc.SETUP,
+            {"tills": args.tills, "members": args.members, "points": args.points, "login": "till"},
+            log,
         )
         server = pc.Server(db, args.workers, work / "pos_concurrency_server.log")
         server.wait_ready()

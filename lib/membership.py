@@ -226,7 +226,9 @@ def expiring_points(lines, months: int, as_of: datetime.date) -> float:
 RESERVATION_MINUTES = 60
 
 
-def redeemable(requested: float, balance: float, reserved_by_others: float = 0.0, earned: float = 0.0) -> float:
+def redeemable(
+    requested: float, balance: float, reserved_by_others: float = 0.0, earned: float = 0.0
+) -> float:
     """Points an order may redeem now: what it asks for, at most the card's ``balance`` plus what the
     order itself ``earned``, minus what other open orders have ``reserved_by_others``; never negative."""
     if requested < 0:

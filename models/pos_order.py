@@ -33,7 +33,9 @@ class PosOrder(models.Model):
     # Printed on the receipt (read by the till when the paid order syncs).
     shop_crm_receipt_tier = fields.Char("Member Tier on the Receipt", compute="_compute_shop_crm_receipt")
     shop_crm_points_earned = fields.Float("Points Earned on the Order", compute="_compute_shop_crm_receipt")
-    shop_crm_points_balance = fields.Float("Points Balance after the Order", compute="_compute_shop_crm_receipt")
+    shop_crm_points_balance = fields.Float(
+        "Points Balance after the Order", compute="_compute_shop_crm_receipt"
+    )
     shop_crm_points_expiring = fields.Float(
         "Points Expiring within 30 Days", compute="_compute_shop_crm_receipt"
     )
@@ -89,16 +91,17 @@ class PosOrder(models.Model):
         if not short:
             return {"successful": True, "payload": {}}
         cards = self.env["loyalty.card"].browse(list(short))
+        available = [
+            self.env._("%(points)s points available on %(code)s", points=points, code=card.code)
+            for card, points in zip(cards, short.values(), strict=True)
+        ]
         return {
             "successful": False,
             "payload": {
                 "message": self.env._(
                     "The member's points are no longer there: %(cards)s. Another till or an earlier "
                     "order has used them. Change the points redeemed on this order, then validate again.",
-                    cards=", ".join(
-                        self.env._("%(points)s points available on %(code)s", points=points, code=card.code)
-                        for card, points in zip(cards, short.values(), strict=True)
-                    ),
+                    cards=", ".join(available),
                 ),
                 "updated_points": short,
             },
@@ -123,7 +126,9 @@ class PosOrder(models.Model):
             order.shop_crm_points_earned = Points._earned_on(order, card)
             order.shop_crm_points_balance = card.points
             soon = company._shop_crm_today() + timedelta(days=RECEIPT_EXPIRY_DAYS)
-            order.shop_crm_points_expiring = dict(Points._expiry_rows(company, soon, [card.id])).get(card.id, 0.0)
+            order.shop_crm_points_expiring = dict(Points._expiry_rows(company, soon, [card.id])).get(
+                card.id, 0.0
+            )
 
     @api.constrains("shop_crm_feedback_comment")
     def _check_shop_crm_feedback_comment(self):

@@ -45,8 +45,9 @@ class PosPointsCase(MembersCase):
         return self.env["pos.order"].search([("uuid", "=", payload["uuid"])])
 
     def _reserve(self, payload, customer, change):  # the till's call when it validates the order
-        return self.PosOrder.shop_crm_reserve_points(payload["uuid"], {str(customer.member_card_id.id): change})
-
+        return self.PosOrder.shop_crm_reserve_points(
+            payload["uuid"], {str(customer.member_card_id.id): change}
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -124,7 +125,9 @@ class TestPosRedemption(PosPointsCase):
             self.assertTrue(self._reserve(till_a, customer, -120)["successful"])
             reservation = self.env["shop.crm.points.reservation"].search([("card_id", "=", card.id)])
             self.assertEqual(reservation.points, 120)
-            self.assertEqual(self._reserve(till_b, customer, -10)["payload"]["updated_points"], {card.id: 8.0})
+            self.assertEqual(
+                self._reserve(till_b, customer, -10)["payload"]["updated_points"], {card.id: 8.0}
+            )
             self.assertTrue(self._reserve(till_b, customer, -8)["successful"])
             # earning (no draw) needs no reservation
             self.assertTrue(self._reserve(self._payload(customer, 5.0), customer, 5)["successful"])
@@ -155,7 +158,12 @@ class TestPosRedemption(PosPointsCase):
     def test_bad_input_and_access(self):
         customer = self._member("坏 周", 10)
         card = str(customer.member_card_id.id)
-        for uuid, changes in ((False, {card: -5}), ("u-1", [card]), ("u-1", {card: "many"}), ("u-1", {"x": 1})):
+        for uuid, changes in (
+            (False, {card: -5}),
+            ("u-1", [card]),
+            ("u-1", {card: "many"}),
+            ("u-1", {"x": 1}),
+        ):
             with self.assertRaises(UserError):
                 self.PosOrder.shop_crm_reserve_points(uuid, changes)
         with self.assertRaises(AccessError):
@@ -163,7 +171,12 @@ class TestPosRedemption(PosPointsCase):
         self.assertFalse(self.env["shop.crm.points.reservation"].search([]))
         with self.assertRaises(AccessError):
             self.env["shop.crm.points.reservation"].with_user(self.staff).create(
-                {"card_id": customer.member_card_id.id, "order_uuid": "u-2", "points": 1, "reserved_until": self.now}
+                {
+                    "card_id": customer.member_card_id.id,
+                    "order_uuid": "u-2",
+                    "points": 1,
+                    "reserved_until": self.now,
+                }
             )
         # staff read reservations (what a till promised), the cashier without Shop CRM rights does not
         self.env["shop.crm.points.reservation"].with_user(self.staff).search([])

@@ -55,7 +55,9 @@ class TestPosMemberTour(TestPointOfSaleHttpCommon):
         order = self.env["pos.order"].search([("partner_id", "=", partial.id)])
         self.assertEqual((order.state, order.amount_total), ("paid", 80))
         self.assertEqual(sum(order.lines.mapped("points_cost")), 200)
-        self.assertEqual(cards[partial.id].history_ids.filtered(lambda h: h.shop_crm_kind == "redeem").used, 200)
+        self.assertEqual(
+            cards[partial.id].history_ids.filtered(lambda h: h.shop_crm_kind == "redeem").used, 200
+        )
         self.assertEqual(cards[partial.id].points, 350 + 100 - 200)
 
         busy_order = self.env["pos.order"].search([("partner_id", "=", busy.id)])
@@ -63,7 +65,9 @@ class TestPosMemberTour(TestPointOfSaleHttpCommon):
         self.assertEqual(sum(busy_order.lines.mapped("points_cost")), 100, "one step instead of two")
         self.assertFalse(busy_order.shop_crm_points_shortfall)
         self.assertEqual(cards[busy.id].points, 150 + 50 - 100)
-        reservations = self.env["shop.crm.points.reservation"].sudo().search([("card_id", "=", cards[busy.id].id)])
+        reservations = (
+            self.env["shop.crm.points.reservation"].sudo().search([("card_id", "=", cards[busy.id].id)])
+        )
         self.assertEqual(
             {(r.order_uuid, r.state, r.points) for r in reservations},
             {("other-till-order", "reserved", 100), (busy_order.uuid, "confirmed", 50)},
@@ -80,9 +84,21 @@ class TestPosMemberTour(TestPointOfSaleHttpCommon):
         card = Points._member_cards(customer, company)[customer.id]
         earned_last_year = company._shop_crm_today() - timedelta(days=350)
         Points._post(
-            [{"card_id": card.id, "kind": "adjust", "issued": 120, "description": "start", "date": earned_last_year}]
+            [
+                {
+                    "card_id": card.id,
+                    "kind": "adjust",
+                    "issued": 120,
+                    "description": "start",
+                    "date": earned_last_year,
+                }
+            ]
         )
-        gold = self.env["shop.crm.tier"].sudo().create({"name": "Gold", "company_id": company.id, "min_spend": 10**6})
+        gold = (
+            self.env["shop.crm.tier"]
+            .sudo()
+            .create({"name": "Gold", "company_id": company.id, "min_spend": 10**6})
+        )
         customer.sudo().tier_id = gold
         self.whiteboard_pen.write({"lst_price": 10, "taxes_id": [(5, 0, 0)]})
         self.main_pos_config.write({"tax_regime_selection": False, "use_pricelist": False})
