@@ -138,7 +138,7 @@ def free_port() -> int:
 class Server:
     """A multi-worker Odoo (prefork) on 127.0.0.1 serving only ``db``."""
 
-    def __init__(self, db: str, workers: int, log: Path):
+    def __init__(self, db: str, workers: int, log: Path, extra: list[str] | None = None):
         self.db = db
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -155,6 +155,7 @@ class Server:
             "--limit-time-cpu=300",
             "--log-level=warn",
             f"--logfile={log}",
+            *(extra or []),
         ]
         self.process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -171,7 +171,7 @@ class Run:
         history = [
             {
                 "order_id": order_id,
-                "card_id": entry["member"]["card_id"],
+                "card_id": str(entry["member"]["card_id"]),  # the till sends a string
                 "spent": redeem,
                 "won": EARN_PER_ORDER,
             }
