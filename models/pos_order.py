@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from werkzeug.urls import url_encode
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -48,10 +50,11 @@ class PosOrder(models.Model):
 
     def _compute_shop_crm_feedback_url(self):
         for order in self:
-            base = order.get_base_url()
+            # the order's portal.mixin access token opens its feedback page
             token = order.sudo().access_token
+            path = f"/shop_crm/feedback/order/{order.id}"
             order.shop_crm_feedback_url = (
-                f"{base}/shop_crm/feedback/order/{order.id}/{token}" if token else False
+                f"{order.get_base_url()}{path}?{url_encode({'access_token': token})}" if token else False
             )
 
     def _shop_crm_record_shortfall(self, points):

@@ -1,3 +1,4 @@
+import functools
 from datetime import datetime, time, timedelta
 
 import pytz
@@ -8,6 +9,20 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..lib import rfm
+
+
+@functools.lru_cache(maxsize=64)
+def _fixed_offset(tz_name):
+    """``(since, offset)`` when the UTC offset of ``tz_name`` is constant from the naive UTC datetime
+    ``since`` on (``since`` None: always), else None (daylight saving now or in the future)."""
+    tz = pytz.timezone(tz_name)
+    transitions = getattr(tz, "_utc_transition_times", None)
+    if not transitions:
+        offset = tz.utcoffset(datetime(2000, 1, 1))
+        return (None, offset) if offset is not None else None
+    if transitions[-1] > datetime.now():
+        return None
+    return transitions[-1], tz._transition_info[-1][0]
 
 
 class ResCompany(models.Model):
@@ -205,10 +220,25 @@ class ResCompany(models.Model):
         return tz if tz in pytz.all_timezones_set else "UTC"
 
     def _shop_crm_local_day(self, column):
-        """SQL: the shop's day (a date) of ``column``, a UTC datetime column (``SQL`` or a column name)."""
+        """SQL: the shop's day (a date) of ``column``, a UTC datetime column (``SQL`` or a column name).
+
+        PostgreSQL's ``timezone()`` costs about as much as the rest of a scan of the orders; for a
+        timezone whose offset has not changed since a date in the past (Asia/Shanghai since 1991: no
+        daylight saving), the moments after that date are shifted by the fixed offset instead, which
+        gives the same day."""
         if isinstance(column, str):
             column = SQL.identifier(*column.split("."))
-        return SQL("(timezone(%s, timezone('UTC', %s)))::date", self._shop_crm_timezone(), column)
+        tz = self._shop_crm_timezone()
+        general = SQL("timezone(%s, timezone('UTC', %s))", tz, column)
+        fixed = _fixed_offset(tz)
+        if fixed is None:
+            return SQL("(%s)::date", general)
+        since, offset = fixed
+        if since is None:
+            return SQL("(%s + %s)::date", column, offset)
+        return SQL(
+            "(CASE WHEN %s >= %s THEN %s + %s ELSE %s END)::date", column, since, column, offset, general
+        )
 
     def _shop_crm_today(self):
         """Today in the shop's timezone (a date)."""

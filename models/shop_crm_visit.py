@@ -66,7 +66,11 @@ class ShopCrmVisit(models.Model):
     @api.constrains("next_date", "date", "outcome")
     def _check_next_date(self):
         for visit in self:
-            if visit.next_date and visit.date and visit.next_date < visit.date.date():
+            if (
+                visit.next_date
+                and visit.date
+                and visit.next_date < visit.company_id._shop_crm_day_of(visit.date)
+            ):
                 raise ValidationError(self.env._("The next follow-up cannot be before the visit."))
             if visit.next_date and visit.outcome == "do_not_contact":
                 raise ValidationError(

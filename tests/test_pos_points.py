@@ -286,5 +286,6 @@ class TestTillFeedbackAndReceipt(PosPointsCase):
             {"amount": 20, "payment_method_id": cash.id}
         ).check()
         self.assertEqual(order.state, "paid")
-        self.assertIn(f"/shop_crm/feedback/order/{order.id}/", order.shop_crm_feedback_url)
+        self.assertIn(f"/shop_crm/feedback/order/{order.id}", order.shop_crm_feedback_url)
+        self.assertIn(order.access_token, order.shop_crm_feedback_url)
         self.assertEqual(customer.points_balance, 20)
