@@ -46,9 +46,10 @@
     ],
     "assets": {
         "point_of_sale._assets_pos": [
-            "shop_crm/static/src/app/**/*",
             "shop_crm/static/src/overrides/**/*",
+            "shop_crm/static/src/app/**/*",
         ],
+        "point_of_sale.customer_display_assets": ["shop_crm/static/src/customer_display/**/*"],
         "web.assets_tests": ["shop_crm/static/tests/tours/**/*"],
     },
     "application": True,

@@ -19,6 +19,14 @@ Points expiry (FIFO)
     (month ends clamp: Jan 31 + 1 month = Feb 28/29). Every point used (redeemed, taken back, expired)
     consumes the oldest lots first. The points to expire at day ``T`` are therefore
     ``max(0, issued in lots expiring on or before T - everything used so far)``.
+
+Redemptions (no double spend)
+    A member card's points can be promised to one open order at a time: when a till validates an order
+    that redeems points, the server reserves them for that order (its uuid) for ``RESERVATION_MINUTES``.
+    What an order may redeem is ``min(requested, balance + earned on the order - reserved by other
+    orders)``, never below zero (``redeemable``): two tills cannot both spend the same points, and an
+    order validated offline with a stale balance redeems only what is still there when it syncs (the
+    rest is its shortfall, recorded on the order). The balance therefore never becomes negative.
 """
 
 import calendar
@@ -209,3 +217,21 @@ def expiring_points(lines, months: int, as_of: datetime.date) -> float:
         lot[2] -= take
         to_consume -= take
     return round(sum(lot[2] for lot in lots if lot[1] <= as_of), 2)
+
+
+# ---- redemptions ------------------------------------------------------------------------------------
+
+# How long points reserved by a till's validation stay promised to that order (a validated order normally
+# syncs within seconds; after this, an order that never synced no longer blocks the member's points).
+RESERVATION_MINUTES = 60
+
+
+def redeemable(
+    requested: float, balance: float, reserved_by_others: float = 0.0, earned: float = 0.0
+) -> float:
+    """Points an order may redeem now: what it asks for, at most the card's ``balance`` plus what the
+    order itself ``earned``, minus what other open orders have ``reserved_by_others``; never negative."""
+    if requested < 0:
+        raise ValueError(f"a redemption is a positive number of points, got {requested!r}")
+    available = balance + earned - reserved_by_others
+    return round(max(0.0, min(requested, available)), 2)

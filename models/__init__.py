@@ -22,6 +22,7 @@ from . import (
     shop_crm_occasion,
     shop_crm_points,
     shop_crm_privacy_request,
+    shop_crm_points_reservation,
     shop_crm_segment_change,
     shop_crm_tier,
     shop_crm_visit,

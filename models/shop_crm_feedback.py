@@ -359,6 +359,45 @@ class ShopCrmFeedback(models.Model):
         ticket._public_answer(satisfaction, nps, comment)
         return ticket
 
+    @api.model
+    def _till_order_answer(self, order):
+        """What the cashier recorded on the receipt screen (satisfaction 1-5, a comment, or "complaint"):
+        the order's in-store ticket is created (a complaint when flagged or rated 1-2, a suggestion for 3,
+        praise for 4-5) or updated when the cashier changes the answer; nothing happens when it is the
+        same answer again (replayed syncs and queued writes)."""
+        satisfaction = int(order.shop_crm_satisfaction or 0)
+        comment = order.shop_crm_feedback_comment or False
+        if order.shop_crm_complaint or (satisfaction and satisfaction <= 2):
+            feedback_type = "complaint"
+        else:
+            feedback_type = "suggestion" if satisfaction == 3 else "praise"
+        ticket = order.sudo().shop_crm_feedback_id
+        vals = {
+            "feedback_type": feedback_type,
+            "satisfaction": order.shop_crm_satisfaction or False,
+            "customer_comment": comment,
+        }
+        if ticket:
+            changed = {key: value for key, value in vals.items() if ticket[key] != value}
+            if changed:
+                ticket.sudo().write(changed)
+            return ticket
+        ticket = self.sudo().create(
+            {
+                **vals,
+                "channel": "in_store",
+                "partner_id": order.partner_id.id,
+                "pos_order_id": order.id,
+                "company_id": order.company_id.id,
+                "priority": "2" if feedback_type == "complaint" else "1",
+                "user_id": (order.partner_id.user_id or order.user_id).id,
+                "answered_date": fields.Datetime.now(),
+                "description": comment or self.env._("Recorded at the till on %s.", order.display_name),
+            }
+        )
+        order.sudo().shop_crm_feedback_id = ticket
+        return ticket
+
     def _public_answer(self, satisfaction, nps, comment):
         """Store the customer's answer from the public page (validated there)."""
         self.ensure_one()

@@ -10,8 +10,8 @@ pays nothing twice.
 
 from datetime import timedelta
 
-from odoo import api, models
-from odoo.tools import SQL, float_round
+from odoo import api, fields, models
+from odoo.tools import SQL, float_compare, float_round
 
 from ..lib import membership
 
@@ -198,7 +198,7 @@ class ShopCrmPoints(models.AbstractModel):
         posted = self._order_lines(order, card)
         award_round = self._award_round(posted)
         already = posted.filtered(
-            lambda line: line.shop_crm_kind == "earn" and line.shop_crm_round == award_round
+            lambda line: line.shop_crm_kind in ("earn", "redeem") and line.shop_crm_round == award_round
         )
         if already:
             # Replayed: the award was decided when the order was paid (with the tier of that moment); the
@@ -239,17 +239,157 @@ class ShopCrmPoints(models.AbstractModel):
                 }
             )
         if order._name == "pos.order":
-            redeemed = sum(order.lines.filtered(lambda line: line.coupon_id == card).mapped("points_cost"))
-            if redeemed:
-                entries.append(
-                    {
-                        **common,
-                        "kind": "redeem",
-                        "used": redeemed,
-                        "description": self.env._("Redeemed on %s", order.display_name),
-                    }
-                )
+            earned = sum(entry["issued"] for entry in entries)
+            entries += self._redeem_entries(order, card, common, earned)
         return entries
+
+    # ---- redemptions (no double spend) --------------------------------------------------------------
+
+    def _lock_cards(self, card_ids):
+        """Lock member cards for a redemption decision and return {card id: points}.
+
+        The rows are updated (their write_date), not only locked: Odoo runs transactions in REPEATABLE
+        READ, so a concurrent transaction that decides on the same card afterwards fails with a
+        serialization error and Odoo retries it on fresh data, instead of deciding on a snapshot that
+        misses this transaction's reservation or redemption."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH locked AS (
+                    SELECT id FROM loyalty_card WHERE id = ANY(%(ids)s) ORDER BY id FOR NO KEY UPDATE
+                )
+                UPDATE loyalty_card c
+                   SET write_date = NOW() AT TIME ZONE 'UTC'
+                  FROM locked
+                 WHERE c.id = locked.id
+             RETURNING c.id, c.points
+                """,
+                ids=sorted(card_ids),
+            )
+        )
+        points = dict(self.env.cr.fetchall())
+        self.env["loyalty.card"].invalidate_model(["points", "write_date"])
+        return points
+
+    def _reserved_by_others(self, card_ids, order_uuid):
+        """{card id: points} reserved on ``card_ids`` by open orders other than ``order_uuid``."""
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT card_id, SUM(points)
+                  FROM shop_crm_points_reservation
+                 WHERE card_id = ANY(%(ids)s)
+                   AND state = 'reserved'
+                   AND reserved_until > %(now)s
+                   AND order_uuid IS DISTINCT FROM %(uuid)s
+                 GROUP BY card_id
+                """,
+                ids=list(card_ids),
+                now=fields.Datetime.now(),
+                uuid=order_uuid,
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _reserve(self, order_uuid, point_changes):
+        """Reserve member points for the till's order ``order_uuid`` when the till validates it.
+
+        ``point_changes``: {card id: points the order changes the card by} as the till computes them
+        (earned minus redeemed; only negative changes draw on the balance). In one transaction holding
+        the cards' row locks, each card must cover its draw with its balance minus what other open orders
+        reserved (``membership.redeemable``); then the draws are reserved for ``RESERVATION_MINUTES``
+        (a new validation of the same order replaces its reservation). Cards of other programs are
+        ignored (Odoo's validation checks them). Returns {card id: points available to this order} of
+        the cards that cannot cover their draw; nothing is reserved then."""
+        programs = self.env["res.company"]._shop_crm_member_programs()
+        draws = {card_id: -change for card_id, change in point_changes.items() if change < 0}
+        if not draws:
+            return {}
+        member_cards = (
+            self.env["loyalty.card"]
+            .sudo()
+            .search([("id", "in", list(draws)), ("program_id", "in", programs.ids)])
+        )
+        draws = {card_id: draws[card_id] for card_id in member_cards.ids}
+        if not draws:
+            return {}
+        balances = self._lock_cards(draws)
+        others = self._reserved_by_others(draws, order_uuid)
+        short = {}
+        for card_id, draw in draws.items():
+            balance = balances.get(card_id, 0.0)
+            allowed = membership.redeemable(draw, balance, others.get(card_id, 0.0))
+            if float_compare(allowed, draw, precision_digits=2) < 0:
+                short[card_id] = max(0.0, round(balance - others.get(card_id, 0.0), 2))
+        if short:
+            return short
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO shop_crm_points_reservation
+                    (card_id, order_uuid, points, state, reserved_until,
+                     create_uid, create_date, write_uid, write_date)
+                SELECT v.card_id, %(uuid)s, v.points, 'reserved', %(until)s,
+                       %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+                  FROM unnest(%(cards)s::int[], %(points)s::float8[]) AS v(card_id, points)
+                    ON CONFLICT (card_id, order_uuid) DO UPDATE
+                   SET points = EXCLUDED.points, state = 'reserved', reserved_until = EXCLUDED.reserved_until,
+                       write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+                 WHERE shop_crm_points_reservation.state = 'reserved'
+                """,
+                uuid=order_uuid,
+                until=fields.Datetime.now() + timedelta(minutes=membership.RESERVATION_MINUTES),
+                uid=self.env.uid,
+                cards=list(draws),
+                points=[float(points) for points in draws.values()],
+            )
+        )
+        self.env["shop.crm.points.reservation"].invalidate_model()
+        return {}
+
+    def _redeem_entries(self, order, card, common, earned):
+        """The redemption line of a paid POS order: the points of its reward lines on ``card``, at most
+        what the card holds (plus what this order ``earned``) minus what other open orders reserved.
+        Decided under the card's row lock; confirms the order's reservation. What the card cannot cover
+        is recorded on the order as its shortfall (the balance never goes negative)."""
+        requested = float_round(
+            sum(order.lines.filtered(lambda line: line.coupon_id == card).mapped("points_cost")),
+            precision_digits=2,
+        )
+        if requested <= 0:
+            return []
+        balance = self._lock_cards([card.id]).get(card.id, 0.0)
+        others = self._reserved_by_others([card.id], order.uuid).get(card.id, 0.0)
+        allowed = membership.redeemable(requested, balance, others, earned)
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE shop_crm_points_reservation
+                   SET state = 'confirmed', pos_order_id = %(order)s,
+                       write_uid = %(uid)s, write_date = NOW() AT TIME ZONE 'UTC'
+                 WHERE card_id = %(card)s AND order_uuid = %(uuid)s AND state = 'reserved'
+                """,
+                order=order.id,
+                uid=self.env.uid,
+                card=card.id,
+                uuid=order.uuid,
+            )
+        )
+        self.env["shop.crm.points.reservation"].invalidate_model()
+        if float_compare(allowed, requested, precision_digits=2) < 0:
+            order._shop_crm_record_shortfall(float_round(requested - allowed, precision_digits=2))
+        if allowed <= 0:
+            return []
+        return [
+            {
+                **common,
+                "kind": "redeem",
+                "used": allowed,
+                "description": self.env._("Redeemed on %s", order.display_name),
+            }
+        ]
 
     def _order_lines(self, orders, card):
         """The ledger lines of ``card`` posted for ``orders``."""

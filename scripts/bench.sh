@@ -8,6 +8,8 @@
 #   make bench ARGS="analytics --customers 200000 --orders 2000000 --rebuild"
 #   make bench ARGS="clv --customers 100000"     only the CLV benchmark, with its own options
 #   make bench ARGS=import                       the import benchmark (100k customers, 1M purchases vs base_import)
+#   make bench ARGS=pos                          the POS sync benchmark, Shop CRM vs plain pos_loyalty
+#   make bench ARGS="pos --orders 200 --customers 1000 --check"
 #
 # A first word "clv" or "analytics" picks one benchmark and passes it the other options; without it
 # bench/clv.py runs with its defaults and every option goes to bench/analytics.py (--small,
@@ -23,14 +25,17 @@ cd "$ROOT"
 
 which=all
 case "${1:-}" in
-clv | analytics | import)
+clv | analytics | import | pos)
     which=$1
     shift
     ;;
 esac
 
 status=0
-if [ "$which" = clv ]; then
+if [ "$which" = pos ]; then
+    echo "shop_crm: bench/pos.py $*"
+    "$VENV/bin/python" bench/pos.py "$@" || status=$?
+elif [ "$which" = clv ]; then
     echo "shop_crm: bench/clv.py $*"
     "$VENV/bin/python" bench/clv.py "$@" || status=$?
 elif [ "$which" = all ]; then

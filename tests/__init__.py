@@ -17,6 +17,7 @@ from . import (
     test_phone,
     test_pos_card,
     test_pos_card_tour,
+    test_pos_points,
     test_pos_tour,
     test_privacy,
     test_rfm_rules,

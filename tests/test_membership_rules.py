@@ -107,3 +107,20 @@ class TestMembershipRules(BaseCase):
             expired_issued = sum(x.issued for x in lines if m.add_months(x.date, months) <= as_of)
             formula = max(0.0, expired_issued - sum(x.used for x in lines))
             self.assertAlmostEqual(m.expiring_points(lines, months, as_of), round(formula, 2), places=2)
+
+    def test_redeemable_never_below_zero(self):
+        self.assertEqual(m.redeemable(100, 128), 100)
+        self.assertEqual(m.redeemable(100, 128, reserved_by_others=100), 28)
+        self.assertEqual(m.redeemable(100, 50, earned=60), 100)
+        self.assertEqual(m.redeemable(100, 20, reserved_by_others=90), 0)
+        self.assertEqual(m.redeemable(0, 0), 0)
+        with self.assertRaises(ValueError):
+            m.redeemable(-1, 10)
+        rng = random.Random(3)
+        for _ in range(500):
+            balance, others, earned = (round(rng.uniform(0, 500), 2) for _ in range(3))
+            requested = round(rng.uniform(0, 600), 2)
+            allowed = m.redeemable(requested, balance, others, earned)
+            self.assertGreaterEqual(allowed, 0)
+            self.assertLessEqual(allowed, requested)
+            self.assertLessEqual(allowed, max(0.0, balance + earned - others) + 1e-9)
