@@ -7,6 +7,7 @@ from . import (
     test_demo_plan,
     test_feedback,
     test_followups,
+    test_kpi,
     test_members,
     test_membership_rules,
     test_phone,
