@@ -35,6 +35,7 @@
         "views/res_config_settings_views.xml",
         "views/shop_crm_menus.xml",
         "views/shop_crm_dashboard_views.xml",
+        "report/shop_crm_reports.xml",
     ],
     "assets": {
         "point_of_sale._assets_pos": ["shop_crm/static/src/overrides/**/*"],

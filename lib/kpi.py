@@ -88,3 +88,30 @@ def preset(name, today):
         start = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
         return start, add_months(start, 3) - timedelta(days=1)
     raise ValueError(name)
+
+
+def running_balances(lines):
+    """``[(line, balance after it)]`` for a card's ledger ``lines`` (objects with issued and used), in
+    the order given."""
+    balance, result = 0.0, []
+    for line in lines:
+        balance = round(balance + (line.issued or 0.0) - (line.used or 0.0), 2)
+        result.append((line, balance))
+    return result
+
+
+def expiring_by_month(lines, months, as_of, count=12, expiring=None):
+    """``[(first day of month, points expiring in that month)]`` for the ``count`` months from ``as_of``'s
+    month on, from ``expiring(lines, months, day)`` (the points expired by ``day``, FIFO by lot: see
+    ``lib.membership.expiring_points``); months without expiring points are left out."""
+    if months <= 0:
+        return []
+    result = []
+    previous = expiring(lines, months, as_of)
+    for index in range(count):
+        end = month_end(add_months(as_of, index))
+        total = expiring(lines, months, end)
+        if total - previous > 0.005:
+            result.append((month_start(end), round(total - previous, 2)))
+        previous = total
+    return result

@@ -381,6 +381,7 @@ class ShopCrmKpi(models.AbstractModel):
             "previous_to": fields.Date.to_string(prev_to),
             "user": user and {"id": user.id, "name": user.name},
             "is_manager": self.env.user.has_group("shop_crm.group_shop_crm_manager"),
+            "company_id": company.id,
             "currency": {
                 "symbol": company.currency_id.symbol,
                 "position": company.currency_id.position,

@@ -2,6 +2,7 @@
 previous period, refunds, purchases just before and after local midnight, members who joined mid-period,
 the staff scorecard restriction and who may compute what."""
 
+import subprocess
 from datetime import date, datetime, timedelta
 
 from freezegun import freeze_time
@@ -529,3 +530,84 @@ class TestKpiDashboardTour(HttpCase):
             order.action_confirm()
             order.date_order = moment
         self.start_tour("/odoo", "shop_crm_dashboard_tour", login="tour_kpi")
+
+
+@tagged("post_install", "-at_install")
+class TestKpiReports(KpiCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.shop_crm_points_expiry_months = 12
+        cls.member = cls._customer("林美美 Lin Meimei", cls.staff)
+        with freeze_time(local(date(2025, 5, 10))):
+            cls.member._shop_crm_enroll(cls.company)
+        card = cls.member.member_card_id
+        cls.env["shop.crm.points"]._post(
+            [
+                {
+                    "card_id": card.id,
+                    "kind": "earn",
+                    "issued": 100,
+                    "date": date(2025, 5, 10),
+                    "description": "Roses",
+                },
+                {
+                    "card_id": card.id,
+                    "kind": "earn",
+                    "issued": 40,
+                    "date": date(2025, 8, 2),
+                    "description": "Lilies",
+                },
+                {
+                    "card_id": card.id,
+                    "kind": "redeem",
+                    "used": 30,
+                    "date": date(2025, 9, 1),
+                    "description": "Reward",
+                },
+            ]
+        )
+        cls._sale(cls.member, local(date(2026, 3, 3)), 88.0)  # earns 88 points on 3 March 2026
+
+    def _html(self, report, records, user=None):
+        Report = self.env["ir.actions.report"].with_user(user or self.manager)
+        html, _kind = Report._render_qweb_html(report, records.ids)
+        return html.decode()
+
+    def test_member_card(self):
+        html = self._html("shop_crm.report_member_card", self.member)
+        self.assertIn("林美美 Lin Meimei", html)
+        self.assertIn(self.member.member_code, html)
+        self.assertIn(self.company.name, html)
+        self.assertEqual(html.count("data:image/png;base64,"), 2, "barcode and QR code")
+
+    def test_member_card_pdf_renders_chinese(self):
+        Report = self.env["ir.actions.report"].with_user(self.staff).with_context(force_report_rendering=True)
+        pdf, kind = Report._render_qweb_pdf("shop_crm.action_report_member_card", self.member.ids)
+        self.assertEqual(kind, "pdf")
+        self.assertTrue(pdf.startswith(b"%PDF"))
+        text = subprocess.run(
+            ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+        ).stdout.decode()
+        self.assertIn("林美美", text)
+        self.assertIn(self.member.member_code, text)
+
+    def test_points_statement(self):
+        with freeze_time(local(date(2026, 4, 15))):
+            html = self._html("shop_crm.report_points_statement", self.member, user=self.staff)
+        for text in ("Roses", "Lilies", "Reward", "100.00", "140.00", "110.00", "198.00"):
+            self.assertIn(text, html)
+        # FIFO: the 30 used come from May's 100, whose 70 left expire in May 2026; August's 40 in August
+        self.assertIn("2026-05", html)
+        self.assertIn("70.00", html)
+        self.assertIn("2026-08", html)
+        self.assertIn("2027-03", html, "March 2026's 88 points, in the 12th month shown")
+
+    def test_monthly_report_for_managers_only(self):
+        with freeze_time(local(date(2026, 4, 15))):
+            html = self._html("shop_crm.report_monthly", self.company)
+            self.assertIn("2026-03-01", html)
+            self.assertIn("Active customers", html)
+            self.assertIn("Staff Xiao Li", html)
+            with self.assertRaises(AccessError):
+                self._html("shop_crm.report_monthly", self.company, user=self.staff)

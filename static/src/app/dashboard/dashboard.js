@@ -105,6 +105,16 @@ export class ShopCrmDashboard extends Component {
         await this.action.doAction(action);
     }
 
+    printMonthly() {
+        this.action.doAction("shop_crm.action_report_monthly", {
+            additionalContext: {
+                active_model: "res.company",
+                active_ids: [this.state.data.company_id],
+                active_id: this.state.data.company_id,
+            },
+        });
+    }
+
     openCustomer(id) {
         this.action.doAction({
             type: "ir.actions.act_window",
