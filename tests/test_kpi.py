@@ -352,11 +352,11 @@ class TestKpiCustomerCare(KpiCase):
         # Alice late, Bob on time, Carol not done, and the two satisfaction calls after complaints
         self.assertEqual(k["followups_due"], 5)
         self.assertAlmostEqual(k["followups_on_time"], 0.2)
-        self.assertEqual(k["visits"], 3, "Alice, Carol at 00:30 on 1 March, the follow-up done")
+        self.assertEqual(k["visits"], 4, "Alice, Carol at 00:30 on 1 March, the follow-up and call done")
         mine = self._compute(user=self.staff)
         self.assertEqual(mine["followups_due"], 3)
         self.assertAlmostEqual(mine["followups_on_time"], 1 / 3)
-        self.assertEqual(mine["visits"], 2)
+        self.assertEqual(mine["visits"], 3)
 
     def test_tickets(self):
         k = self._compute()

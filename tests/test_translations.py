@@ -61,7 +61,8 @@ class TestTranslations(TransactionCase):
         live = {
             row[4] for row in _AddonTermsReader(self.env.cr, modules=["shop_crm"]) if row[0] == "shop_crm"
         }
-        self.assertIn("Only an administrator can generate the demo shop.", live, "code terms are read")
+        code_term = "Only Shop CRM managers can recompute the customer analytics."
+        self.assertIn(code_term, live, "code terms are read")
         self.assertIn("Shop CRM", live, "menu terms are read")
         template = polib.pofile(str(I18N / "shop_crm.pot"))
         msgids = {entry.msgid for entry in template if not entry.obsolete}
@@ -79,7 +80,7 @@ class TestTranslations(TransactionCase):
         self.assertEqual(env.ref("shop_crm.shop_crm_menu_config").name, "配置")
         self.assertEqual(env.ref("shop_crm.res_partner_menu_shop_customers").name, "客户")
         self.assertEqual(env.ref("shop_crm.group_shop_crm_manager").name, "经理")
-        self.assertEqual(env["ir.model"]._get("shop.crm.demo").name, "门店客户管理演示店铺生成器")
+        self.assertEqual(env["ir.model"]._get("shop.crm.tier").name, "会员等级")
         birthday = env["ir.model.fields"]._get("res.partner", "birthday")
         self.assertEqual(birthday.field_description, "生日")
 
