@@ -390,6 +390,7 @@ class ShopCrmKpi(models.AbstractModel):
             "tiles": tiles,
             "charts": {
                 "monthly": self._chart_monthly(company, user, date_to),
+                "cohorts": self._chart_cohorts(company, user, date_to),
                 "rfm": self._chart_rfm(company, user),
                 "movement": self._chart_movement(company, user, date_from, date_to),
                 "hours": self._chart_hours(company, user, date_from, date_to),
@@ -433,6 +434,49 @@ class ShopCrmKpi(models.AbstractModel):
             "new": [rows.get(month, (0, 0))[1] for month in months],
             "returning": [rows.get(month, (0, 0))[0] - rows.get(month, (0, 0))[1] for month in months],
         }
+
+    @api.model
+    def _chart_cohorts(self, company, user, date_to):
+        """Retention cohorts: for each month of first purchase of the 12 months ending with ``date_to``'s,
+        the customers of the cohort and the share of them buying in each month since (0 = that month)."""
+        first = kpi.add_months(kpi.month_start(date_to), -11)
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH pur AS (
+                    SELECT x.partner_id, date_trunc('month', x.day)::date AS month
+                      FROM (%(purchases)s) x WHERE %(mine)s
+                ), cohort AS (
+                    SELECT partner_id, MIN(month) AS month FROM pur GROUP BY partner_id
+                ), bought AS (
+                    SELECT DISTINCT partner_id, month FROM pur WHERE month >= %(first)s
+                )
+                SELECT c.month,
+                       ((EXTRACT(YEAR FROM b.month) - EXTRACT(YEAR FROM c.month)) * 12
+                        + EXTRACT(MONTH FROM b.month) - EXTRACT(MONTH FROM c.month))::int,
+                       COUNT(*)
+                  FROM cohort c JOIN bought b ON b.partner_id = c.partner_id
+                 WHERE c.month >= %(first)s
+                 GROUP BY 1, 2
+                """,
+                purchases=company._shop_crm_purchases(until=kpi.month_end(date_to), positive=True),
+                mine=self._kpi_customer_filter(SQL("x.partner_id"), user),
+                first=first,
+            )
+        )
+        counts = {(month, since): count for month, since, count in self.env.cr.fetchall()}
+        cohorts = []
+        for index in range(12):
+            month = kpi.add_months(first, index)
+            size = counts.get((month, 0), 0)
+            cohorts.append(
+                {
+                    "month": month.strftime("%Y-%m"),
+                    "size": size,
+                    "shares": [kpi.share(counts.get((month, since), 0), size) for since in range(12 - index)],
+                }
+            )
+        return cohorts
 
     @api.model
     def _chart_rfm(self, company, user):

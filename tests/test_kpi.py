@@ -462,6 +462,14 @@ class TestKpiDashboard(KpiCase):
         self.assertEqual(monthly["labels"][-1], "2026-02")
         self.assertEqual(len(monthly["labels"]), 12)
         self.assertEqual((monthly["active"][-1], monthly["new"][-1], monthly["returning"][-1]), (3, 3, 0))
+        cohorts = data["charts"]["cohorts"]
+        self.assertEqual([cohort["month"] for cohort in cohorts][-1], "2026-02")
+        self.assertEqual((cohorts[-1]["size"], cohorts[-1]["shares"]), (3, [1.0]))
+        self.assertEqual(cohorts[0]["shares"], [0.0] * 12, "nobody started in March 2025")
+        with freeze_time(local(date(2026, 4, 10), 9)):
+            later = self.Kpi.with_user(self.manager).dashboard_data("last_month")["charts"]["cohorts"]
+        self.assertEqual(later[-2]["month"], "2026-02")
+        self.assertEqual(later[-2]["shares"], [1.0, 0.0], "February's buyers did not come back in March")
         hours = data["charts"]["hours"]
         self.assertEqual(sum(cell["purchases"] for cell in hours), 3)
         self.assertEqual({cell["hour"] for cell in hours}, {23}, "23:30 in the shop, not 15:30 UTC")
