@@ -20,6 +20,7 @@
         "data/shop_crm_member_data.xml",
         "data/shop_crm_feedback_data.xml",
         "data/shop_crm_festival_data.xml",
+        "data/shop_crm_kpi_data.xml",
         "data/shop_crm_nightly_data.xml",
         "data/shop_crm_privacy_data.xml",
         "wizard/shop_crm_points_adjust_views.xml",
@@ -43,13 +44,18 @@
         "views/shop_crm_legacy_purchase_views.xml",
         "views/shop_crm_duplicate_views.xml",
         "views/shop_crm_menus.xml",
+        "views/shop_crm_dashboard_views.xml",
+        "report/shop_crm_reports.xml",
     ],
     "assets": {
         "point_of_sale._assets_pos": [
             "shop_crm/static/src/overrides/**/*",
             "shop_crm/static/src/app/**/*",
+            # the owner's dashboard is a backend client action, not part of the till
+            ("remove", "shop_crm/static/src/app/dashboard/**/*"),
         ],
         "point_of_sale.customer_display_assets": ["shop_crm/static/src/customer_display/**/*"],
+        "web.assets_backend": ["shop_crm/static/src/app/dashboard/**/*"],
         "web.assets_tests": ["shop_crm/static/tests/tours/**/*"],
     },
     "application": True,

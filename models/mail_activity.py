@@ -131,3 +131,13 @@ class MailActivity(models.Model):
             "views": [(False, "form")],
             "target": "new",
         }
+
+    # ---- done date: the shop's day (the KPIs compare it with the deadline) ---------------------------
+
+    def write(self, vals):
+        """Core stores the UTC date of the moment an activity is done (archived); Shop CRM stores the
+        shop's day, taken when it is done (an activity done at 01:00 in Shanghai is done that day, not the
+        UTC day before), so "done on or before the deadline" compares two shop days."""
+        if vals.get("active") is False and "date_done" not in vals:
+            vals = {**vals, "date_done": self.env.company._shop_crm_today()}
+        return super().write(vals)

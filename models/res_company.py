@@ -463,6 +463,19 @@ class ResCompany(models.Model):
         "customers whose staff member they are (see security/shop_crm_security.xml).",
     )
 
+    # ---- dashboard ----------------------------------------------------------------------------------
+    shop_crm_neglected_days = fields.Integer(
+        "Neglected After (days)",
+        default=60,
+        help="The dashboard lists A and B class customers with no visit and no purchase for more than this "
+        "many days as neglected.",
+    )
+
+    @api.constrains("shop_crm_neglected_days")
+    def _check_shop_crm_neglected_days(self):
+        if any(company.shop_crm_neglected_days < 1 for company in self):
+            raise ValidationError(self.env._("The neglected customer days must be at least 1."))
+
     # ---- feedback tickets ---------------------------------------------------------------------------
     shop_crm_sla_hours_low = fields.Integer("SLA Hours: Low", default=72)
     shop_crm_sla_hours_normal = fields.Integer("SLA Hours: Normal", default=48)

@@ -1,1 +1,3 @@
 """Reports of Shop CRM (report models and QWeb templates)."""
+
+from . import shop_crm_report

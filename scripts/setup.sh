@@ -26,7 +26,7 @@ as_root() {
 # ---- 1. system packages -------------------------------------------------------------------------
 APT_PACKAGES=(postgresql postgresql-client chromium libpq-dev libldap2-dev libsasl2-dev libxml2-dev
     libxslt1-dev libjpeg-dev zlib1g-dev libffi-dev python3-venv python3-dev build-essential git
-    fonts-noto-cjk)
+    fonts-noto-cjk wkhtmltopdf poppler-utils)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

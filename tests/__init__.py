@@ -11,6 +11,7 @@ from . import (
     test_feedback,
     test_followups,
     test_import,
+    test_kpi,
     test_members,
     test_membership_rules,
     test_nightly,

@@ -1,0 +1,754 @@
+"""The owner's KPIs (published definitions, see README "Dashboard and KPIs"): set-based SQL over the shared
+purchases definition (``res.company._shop_crm_purchases``), the segment change history, the points ledger,
+follow-up activities, visits and feedback tickets, each dated by its day in the shop's timezone."""
+
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL, float_round
+
+from ..lib import kpi
+
+FOLLOW_UP_TYPES = ("shop_crm.mail_activity_type_follow_up", "shop_crm.mail_activity_type_churn_warning")
+
+
+class ShopCrmKpi(models.AbstractModel):
+    _name = "shop.crm.kpi"
+    _description = "Shop CRM KPIs"
+
+    # ---- access -------------------------------------------------------------------------------------
+
+    @api.model
+    def _kpi_scope(self, company=None, user=None):
+        """``(company, user)`` as records after the access check: Shop CRM staff compute only their own
+        scorecard (``user`` = themselves), managers any scorecard and the whole shop; only for a company
+        they work in."""
+        if not company:
+            company = self.env.company
+        elif not isinstance(company, models.BaseModel):
+            company = self.env["res.company"].browse(int(company))
+        company.ensure_one()
+        if not user:
+            user = self.env["res.users"]
+        elif not isinstance(user, models.BaseModel):
+            user = self.env["res.users"].browse(int(user))
+        if self.env.su:
+            return company, user
+        me = self.env.user
+        if not me.has_group("shop_crm.group_shop_crm_user"):
+            raise AccessError(self.env._("Only Shop CRM users can see the shop's KPIs."))
+        if company not in me.company_ids:
+            raise AccessError(self.env._("You cannot see the KPIs of %s.", company.name))
+        if not me.has_group("shop_crm.group_shop_crm_manager") and user != me:
+            raise AccessError(self.env._("Staff can only see their own scorecard."))
+        return company, user
+
+    @api.model
+    def _kpi_period(self, date_from, date_to):
+        date_from, date_to = fields.Date.to_date(date_from), fields.Date.to_date(date_to)
+        if not date_from or not date_to:
+            raise UserError(self.env._("Choose the first and the last day of the period."))
+        if date_from > date_to:
+            raise UserError(self.env._("The period cannot end before it starts."))
+        return date_from, date_to
+
+    # ---- the published KPIs -------------------------------------------------------------------------
+
+    @api.model
+    def compute(self, date_from, date_to, company=None, user=None):
+        """The KPIs of ``[date_from, date_to]`` (inclusive shop days) for ``company`` (default: the
+        current company), restricted to the customers of staff member ``user`` when given. Keys:
+        ``lib.kpi.KEYS``; money in the company currency rounded to its precision, rates as fractions."""
+        date_from, date_to = self._kpi_period(date_from, date_to)
+        company, user = self._kpi_scope(company, user)
+        self.env.flush_all()
+        result = {}
+        result.update(self._kpi_purchases(company, user, date_from, date_to))
+        result.update(self._kpi_segments(company, user, date_from, date_to))
+        result.update(self._kpi_points(company, user, date_from, date_to))
+        result.update(self._kpi_care(company, user, date_from, date_to))
+        result.update(self._kpi_tickets(company, user, date_from, date_to))
+        return {key: result[key] for key in kpi.KEYS}
+
+    @api.model
+    def _kpi_customer_filter(self, column, user):
+        """SQL condition: the customer ``column`` is one of ``user``'s customers (TRUE without user)."""
+        if not user:
+            return SQL("TRUE")
+        return SQL(
+            "EXISTS (SELECT 1 FROM res_partner kp WHERE kp.id = %s AND kp.user_id = %s)", column, user.id
+        )
+
+    @api.model
+    def _kpi_money(self, company, value):
+        return float_round(float(value or 0), precision_rounding=company.currency_id.rounding)
+
+    @api.model
+    def _kpi_purchases(self, company, user, date_from, date_to):
+        prev_from, _prev_to = kpi.previous_period(date_from, date_to)
+        before = date_from - timedelta(days=1)
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH pur AS (
+                    SELECT x.partner_id, x.day, x.amount FROM (%(purchases)s) x WHERE %(mine)s
+                ), cur AS (
+                    SELECT * FROM pur WHERE day >= %(date_from)s
+                ), act AS (
+                    SELECT partner_id, COUNT(DISTINCT day) AS days FROM cur
+                     WHERE amount > 0 GROUP BY partner_id
+                ), prev AS (
+                    SELECT DISTINCT partner_id FROM pur WHERE day < %(date_from)s AND amount > 0
+                ), earlier AS (
+                    SELECT DISTINCT e.partner_id FROM (%(earlier)s) e
+                     WHERE e.partner_id IN (SELECT partner_id FROM act)
+                )
+                SELECT (SELECT COUNT(*) FROM act),
+                       (SELECT COUNT(*) FROM act WHERE partner_id NOT IN (SELECT partner_id FROM earlier)),
+                       (SELECT COUNT(*) FROM act WHERE days >= 2),
+                       (SELECT COUNT(*) FROM prev),
+                       (SELECT COUNT(*) FROM prev WHERE partner_id IN (SELECT partner_id FROM act)),
+                       (SELECT COALESCE(SUM(amount), 0) FROM cur),
+                       (SELECT COUNT(*) FROM cur WHERE amount > 0),
+                       (SELECT COALESCE(SUM(cur.amount), 0)
+                          FROM cur JOIN res_partner m ON m.id = cur.partner_id
+                         WHERE m.member_since <= cur.day
+                           AND COALESCE(m.member_company_id, %(company)s) = %(company)s)
+                """,
+                purchases=company._shop_crm_purchases(until=date_to, since=prev_from),
+                earlier=company._shop_crm_purchases(until=before, positive=True),
+                mine=self._kpi_customer_filter(SQL("x.partner_id"), user),
+                date_from=date_from,
+                company=company.id,
+            )
+        )
+        active, new, repeat, prev, retained, sales, purchases, member_sales = self.env.cr.fetchone()
+        sales = self._kpi_money(company, sales)
+        return {
+            "active_customers": active,
+            "new_customers": new,
+            "returning_customers": active - new,
+            "repeat_rate": kpi.share(repeat, active),
+            "retention_rate": kpi.share(retained, prev),
+            "sales": sales,
+            "purchases": purchases,
+            "average_ticket": self._kpi_money(company, kpi.share(sales, purchases)),
+            "member_sales_share": kpi.share(member_sales, sales),
+        }
+
+    @api.model
+    def _kpi_segments(self, company, user, date_from, date_to):
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT COUNT(DISTINCT partner_id) FILTER (WHERE new_value = 'lost'),
+                       COUNT(DISTINCT partner_id) FILTER (
+                           WHERE old_value = 'lost' AND new_value IN ('returning', 'new'))
+                  FROM shop_crm_segment_change c
+                 WHERE c.company_id = %s AND c.what = 'lifecycle_stage'
+                   AND c.date BETWEEN %s AND %s AND %s
+                """,
+                company.id,
+                date_from,
+                date_to,
+                self._kpi_customer_filter(SQL("c.partner_id"), user),
+            )
+        )
+        lost, won_back = self.env.cr.fetchone()
+        return {"lost_customers": lost, "won_back_customers": won_back}
+
+    @api.model
+    def _kpi_point_value(self, company, program, day):
+        """The currency value of one point in the company currency: the discount of the program's
+        cheapest fixed-amount discount reward divided by its points (100 points = 10 → 0.1)."""
+        rewards = program.sudo().reward_ids.filtered(
+            lambda reward: reward.reward_type == "discount"
+            and reward.discount_mode in ("per_order", "per_point")
+            and reward.required_points > 0
+        )
+        if not rewards:
+            return 0.0
+        reward = rewards.sorted(lambda reward: (reward.required_points, reward.id))[0]
+        if reward.discount_mode == "per_point":
+            value = reward.discount
+        else:
+            value = reward.discount / reward.required_points
+        currency = program.sudo().currency_id or company.currency_id
+        if currency != company.currency_id:
+            value = currency._convert(value, company.currency_id, company, day, round=False)
+        return value
+
+    @api.model
+    def _kpi_points(self, company, user, date_from, date_to):
+        program = company._shop_crm_member_program()
+        day = SQL("COALESCE(h.shop_crm_date, %s)", company._shop_crm_local_day(SQL("h.create_date")))
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT COALESCE(SUM(h.issued) FILTER (WHERE (h.shop_crm_kind IN %(issued)s
+                                                              OR h.shop_crm_kind = 'adjust')
+                                                         AND %(day)s >= %(date_from)s), 0),
+                       COALESCE(SUM(h.used) FILTER (WHERE h.shop_crm_kind = 'redeem'
+                                                       AND %(day)s >= %(date_from)s), 0),
+                       COALESCE(SUM(h.used) FILTER (WHERE h.shop_crm_kind = 'expire'
+                                                       AND %(day)s >= %(date_from)s), 0),
+                       COALESCE(SUM(h.issued - h.used), 0)
+                  FROM loyalty_history h
+                  JOIN loyalty_card card ON card.id = h.card_id
+                 WHERE card.program_id = %(program)s AND %(day)s <= %(date_to)s AND %(mine)s
+                """,
+                issued=kpi.ISSUED_KINDS,
+                day=day,
+                date_from=date_from,
+                date_to=date_to,
+                program=program.id,
+                mine=self._kpi_customer_filter(SQL("card.partner_id"), user),
+            )
+        )
+        issued, redeemed, expired, outstanding = self.env.cr.fetchone()
+        value = self._kpi_point_value(company, program, date_to)
+        return {
+            "points_issued": issued,
+            "points_redeemed": redeemed,
+            "points_expired": expired,
+            "points_liability": self._kpi_money(company, max(outstanding, 0.0) * value),
+        }
+
+    @api.model
+    def _kpi_followup_types(self):
+        return [
+            record.id
+            for xmlid in FOLLOW_UP_TYPES
+            if (record := self.env.ref(xmlid, raise_if_not_found=False))
+        ] or [0]
+
+    @api.model
+    def _kpi_care(self, company, user, date_from, date_to):
+        # Follow-up and win-back activities keep their done rows (keep_done): archived with date_done,
+        # the shop's day they were done on (mail.activity._compute_date_done).
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT COUNT(*), COUNT(*) FILTER (WHERE NOT a.active AND a.date_done <= a.date_deadline)
+                  FROM mail_activity a
+                  JOIN res_partner p ON p.id = a.res_id
+                 WHERE a.res_model = 'res.partner' AND a.activity_type_id IN %s
+                   AND a.date_deadline BETWEEN %s AND %s
+                   AND (p.company_id IS NULL OR p.company_id = %s) AND %s
+                """,
+                tuple(self._kpi_followup_types()),
+                date_from,
+                date_to,
+                company.id,
+                SQL("p.user_id = %s", user.id) if user else SQL("TRUE"),
+            )
+        )
+        due, on_time = self.env.cr.fetchone()
+        self.env.cr.execute(
+            SQL(
+                "SELECT COUNT(*) FROM shop_crm_visit v "
+                "WHERE v.company_id = %s AND %s BETWEEN %s AND %s AND %s",
+                company.id,
+                company._shop_crm_local_day(SQL("v.date")),
+                date_from,
+                date_to,
+                self._kpi_customer_filter(SQL("v.partner_id"), user),
+            )
+        )
+        (visits,) = self.env.cr.fetchone()
+        return {"followups_due": due, "followups_on_time": kpi.share(on_time, due), "visits": visits}
+
+    @api.model
+    def _kpi_tickets(self, company, user, date_from, date_to):
+        received = company._shop_crm_local_day(SQL("t.received_date"))
+        resolved = company._shop_crm_local_day(SQL("t.resolved_date"))
+        # an answer given in the backend without the public page has no answer date: the resolution's
+        answered = company._shop_crm_local_day(
+            SQL("COALESCE(t.answered_date, t.resolved_date, t.received_date)")
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT COUNT(*) FILTER (WHERE %(received)s BETWEEN %(date_from)s AND %(date_to)s),
+                       COUNT(*) FILTER (WHERE %(received)s BETWEEN %(date_from)s AND %(date_to)s
+                                          AND t.feedback_type = 'complaint'),
+                       AVG(EXTRACT(EPOCH FROM t.resolved_date - t.received_date) / 3600.0)
+                           FILTER (WHERE t.resolved_date IS NOT NULL
+                                     AND %(resolved)s BETWEEN %(date_from)s AND %(date_to)s),
+                       AVG(t.satisfaction::int) FILTER (WHERE t.satisfaction IS NOT NULL
+                                     AND %(answered)s BETWEEN %(date_from)s AND %(date_to)s),
+                       COUNT(*) FILTER (WHERE t.nps >= 0 AND %(in_p)s),
+                       COUNT(*) FILTER (WHERE t.nps >= 9 AND %(in_p)s),
+                       COUNT(*) FILTER (WHERE t.nps BETWEEN 0 AND 6 AND %(in_p)s)
+                  FROM shop_crm_feedback t
+                 WHERE t.company_id = %(company)s AND %(mine)s
+                """,
+                received=received,
+                resolved=resolved,
+                answered=answered,
+                in_p=SQL("%s BETWEEN %s AND %s", answered, date_from, date_to),
+                date_from=date_from,
+                date_to=date_to,
+                company=company.id,
+                mine=self._kpi_customer_filter(SQL("t.partner_id"), user),
+            )
+        )
+        tickets, complaints, hours, satisfaction, answers, promoters, detractors = self.env.cr.fetchone()
+        return {
+            "tickets": tickets,
+            "complaints": complaints,
+            "avg_resolution_hours": float(hours or 0.0),
+            "satisfaction_avg": float(satisfaction or 0.0),
+            "nps": kpi.net_promoter_score(promoters, detractors, answers),
+        }
+
+    # ---- the dashboard: one RPC for the tiles, charts, scorecards and neglected customers ------------
+
+    @api.model
+    def _kpi_labels(self):
+        return {
+            "active_customers": self.env._("Active customers"),
+            "new_customers": self.env._("New customers"),
+            "returning_customers": self.env._("Returning customers"),
+            "repeat_rate": self.env._("Repeat rate"),
+            "retention_rate": self.env._("Retention rate"),
+            "lost_customers": self.env._("Lost customers"),
+            "won_back_customers": self.env._("Won back"),
+            "sales": self.env._("Sales"),
+            "purchases": self.env._("Purchases"),
+            "average_ticket": self.env._("Average ticket"),
+            "member_sales_share": self.env._("Member sales share"),
+            "points_issued": self.env._("Points issued"),
+            "points_redeemed": self.env._("Points redeemed"),
+            "points_expired": self.env._("Points expired"),
+            "points_liability": self.env._("Points liability"),
+            "followups_due": self.env._("Follow-ups due"),
+            "followups_on_time": self.env._("Follow-ups on time"),
+            "visits": self.env._("Visits"),
+            "tickets": self.env._("Tickets"),
+            "complaints": self.env._("Complaints"),
+            "avg_resolution_hours": self.env._("Resolution time (hours)"),
+            "satisfaction_avg": self.env._("Satisfaction (1-5)"),
+            "nps": self.env._("NPS"),
+        }
+
+    @api.model
+    def _kpi_dashboard_scope(self, user=None):
+        """Staff see their own scorecard only; managers the whole shop or one staff member."""
+        if not self.env.user.has_group("shop_crm.group_shop_crm_manager"):
+            return self.env.user
+        if not user:
+            return self.env["res.users"]
+        return user if isinstance(user, models.BaseModel) else self.env["res.users"].browse(int(user))
+
+    @api.model
+    def dashboard_data(self, period="this_month", date_from=None, date_to=None, user=None):
+        """Everything the dashboard shows, in one call: ``period`` is this_month, last_month,
+        this_quarter or custom (then ``date_from``/``date_to``)."""
+        company = self.env.company
+        user = self._kpi_dashboard_scope(user)
+        if period == "custom":
+            date_from, date_to = self._kpi_period(date_from, date_to)
+        else:
+            try:
+                date_from, date_to = kpi.preset(period, company._shop_crm_today())
+            except ValueError as error:
+                raise UserError(self.env._("Unknown period: %s", period)) from error
+        prev_from, prev_to = kpi.previous_period(date_from, date_to)
+        current = self.compute(date_from, date_to, user=user)
+        previous = self.compute(prev_from, prev_to, user=user)
+        labels = self._kpi_labels()
+        tiles = []
+        for key in kpi.KEYS:
+            direction, percent = kpi.change(current[key], previous[key])
+            tiles.append(
+                {
+                    "key": key,
+                    "label": labels[key],
+                    "value": current[key],
+                    "previous": previous[key],
+                    "direction": direction,
+                    "percent": percent,
+                    "good": direction == "same" or ((direction == "down") == (key in kpi.LOWER_IS_BETTER)),
+                }
+            )
+        return {
+            "date_from": fields.Date.to_string(date_from),
+            "date_to": fields.Date.to_string(date_to),
+            "previous_from": fields.Date.to_string(prev_from),
+            "previous_to": fields.Date.to_string(prev_to),
+            "user": user and {"id": user.id, "name": user.name},
+            "is_manager": self.env.user.has_group("shop_crm.group_shop_crm_manager"),
+            "company_id": company.id,
+            "currency": {
+                "symbol": company.currency_id.symbol,
+                "position": company.currency_id.position,
+                "digits": company.currency_id.decimal_places,
+            },
+            "tiles": tiles,
+            "charts": {
+                "monthly": self._chart_monthly(company, user, date_to),
+                "cohorts": self._chart_cohorts(company, user, date_to),
+                "rfm": self._chart_rfm(company, user),
+                "movement": self._chart_movement(company, user, date_from, date_to),
+                "hours": self._chart_hours(company, user, date_from, date_to),
+            },
+            "scorecards": self._scorecards(company, user, date_from, date_to),
+            "neglected": self.neglected_customers(user=user),
+        }
+
+    @api.model
+    def _chart_monthly(self, company, user, date_to):
+        """Active, new and returning customers per month over the 12 months ending with ``date_to``'s."""
+        last = kpi.month_start(date_to)
+        first = kpi.add_months(last, -11)
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH pur AS (
+                    SELECT x.partner_id, x.day FROM (%(purchases)s) x WHERE %(mine)s
+                ), first_day AS (
+                    SELECT partner_id, MIN(day) AS day FROM pur GROUP BY partner_id
+                ), monthly AS (
+                    SELECT DISTINCT partner_id, date_trunc('month', day)::date AS month
+                      FROM pur WHERE day >= %(first)s
+                )
+                SELECT m.month, COUNT(*),
+                       COUNT(*) FILTER (WHERE date_trunc('month', f.day)::date = m.month)
+                  FROM monthly m JOIN first_day f ON f.partner_id = m.partner_id
+                 GROUP BY m.month
+                """,
+                purchases=company._shop_crm_purchases(until=kpi.month_end(date_to), positive=True),
+                mine=self._kpi_customer_filter(SQL("x.partner_id"), user),
+                first=first,
+            )
+        )
+        rows = {month: (active, new) for month, active, new in self.env.cr.fetchall()}
+        months = [kpi.add_months(first, index) for index in range(12)]
+        return {
+            "labels": [month.strftime("%Y-%m") for month in months],
+            "months": [fields.Date.to_string(month) for month in months],
+            "active": [rows.get(month, (0, 0))[0] for month in months],
+            "new": [rows.get(month, (0, 0))[1] for month in months],
+            "returning": [rows.get(month, (0, 0))[0] - rows.get(month, (0, 0))[1] for month in months],
+        }
+
+    @api.model
+    def _chart_cohorts(self, company, user, date_to):
+        """Retention cohorts: for each month of first purchase of the 12 months ending with ``date_to``'s,
+        the customers of the cohort and the share of them buying in each month since (0 = that month)."""
+        first = kpi.add_months(kpi.month_start(date_to), -11)
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH pur AS (
+                    SELECT x.partner_id, date_trunc('month', x.day)::date AS month
+                      FROM (%(purchases)s) x WHERE %(mine)s
+                ), cohort AS (
+                    SELECT partner_id, MIN(month) AS month FROM pur GROUP BY partner_id
+                ), bought AS (
+                    SELECT DISTINCT partner_id, month FROM pur WHERE month >= %(first)s
+                )
+                SELECT c.month,
+                       ((EXTRACT(YEAR FROM b.month) - EXTRACT(YEAR FROM c.month)) * 12
+                        + EXTRACT(MONTH FROM b.month) - EXTRACT(MONTH FROM c.month))::int,
+                       COUNT(*)
+                  FROM cohort c JOIN bought b ON b.partner_id = c.partner_id
+                 WHERE c.month >= %(first)s
+                 GROUP BY 1, 2
+                """,
+                purchases=company._shop_crm_purchases(until=kpi.month_end(date_to), positive=True),
+                mine=self._kpi_customer_filter(SQL("x.partner_id"), user),
+                first=first,
+            )
+        )
+        counts = {(month, since): count for month, since, count in self.env.cr.fetchall()}
+        cohorts = []
+        for index in range(12):
+            month = kpi.add_months(first, index)
+            size = counts.get((month, 0), 0)
+            cohorts.append(
+                {
+                    "month": month.strftime("%Y-%m"),
+                    "size": size,
+                    "shares": [kpi.share(counts.get((month, since), 0), size) for since in range(12 - index)],
+                }
+            )
+        return cohorts
+
+    @api.model
+    def _chart_rfm(self, company, user):
+        """The RFM matrix of the last analytics run: customers and sales per R score x F score."""
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT v.rfm_r_score, v.rfm_f_score, COUNT(*), COALESCE(SUM(v.rfm_monetary), 0)
+                  FROM shop_crm_customer_value v
+                 WHERE v.company_id = %s AND v.rfm_r_score > 0 AND v.rfm_f_score > 0 AND %s
+                 GROUP BY 1, 2
+                """,
+                company.id,
+                self._kpi_customer_filter(SQL("v.partner_id"), user),
+            )
+        )
+        return [
+            {"r": r, "f": f, "customers": count, "sales": self._kpi_money(company, sales)}
+            for r, f, count, sales in self.env.cr.fetchall()
+        ]
+
+    @api.model
+    def _chart_movement(self, company, user, date_from, date_to):
+        """Lifecycle stage moves in the period (from -> to, customers), from the change history."""
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT c.old_value, c.new_value, COUNT(DISTINCT c.partner_id)
+                  FROM shop_crm_segment_change c
+                 WHERE c.company_id = %s AND c.what = 'lifecycle_stage' AND c.date BETWEEN %s AND %s AND %s
+                 GROUP BY 1, 2
+                """,
+                company.id,
+                date_from,
+                date_to,
+                self._kpi_customer_filter(SQL("c.partner_id"), user),
+            )
+        )
+        stages = dict(self.env["res.partner"]._fields["lifecycle_stage"]._description_selection(self.env))
+        return {
+            "stages": [{"value": value, "label": label} for value, label in stages.items()],
+            "cells": [
+                {"from": old or "", "to": new or "", "customers": count}
+                for old, new, count in self.env.cr.fetchall()
+            ],
+        }
+
+    @api.model
+    def _chart_hours(self, company, user, date_from, date_to):
+        """Purchases in the period by weekday (1 = Monday) and hour, in the shop's timezone."""
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT EXTRACT(ISODOW FROM x.local)::int, EXTRACT(HOUR FROM x.local)::int, COUNT(*)
+                  FROM (SELECT timezone(%s, timezone('UTC', y.date_order)) AS local
+                          FROM (%s) y WHERE %s) x
+                 GROUP BY 1, 2
+                """,
+                company._shop_crm_timezone(),
+                company._shop_crm_purchases(until=date_to, since=date_from, positive=True),
+                self._kpi_customer_filter(SQL("y.partner_id"), user),
+            )
+        )
+        return [{"weekday": day, "hour": hour, "purchases": n} for day, hour, n in self.env.cr.fetchall()]
+
+    @api.model
+    def _scorecards(self, company, user, date_from, date_to):
+        """Per staff member: assigned customers, active, follow-ups on time, visits, won back, complaints,
+        satisfaction and neglected customers (one row per staff member with customers)."""
+        if user:
+            staff = user
+        else:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT DISTINCT p.user_id FROM res_partner p JOIN res_users u ON u.id = p.user_id "
+                    "WHERE p.active AND u.active AND NOT u.share"
+                )
+            )
+            staff = self.env["res.users"].browse([row[0] for row in self.env.cr.fetchall()])
+        self.env.cr.execute(
+            SQL(
+                "SELECT user_id, COUNT(*) FROM res_partner WHERE active AND user_id IN %s GROUP BY user_id",
+                tuple(staff.ids) or (0,),
+            )
+        )
+        assigned = dict(self.env.cr.fetchall())
+        neglected = self.neglected_customers(user=user)["by_staff"]
+        cards = []
+        for member in staff.sorted("name"):
+            figures = self.compute(date_from, date_to, company=company, user=member)
+            cards.append(
+                {
+                    "user_id": member.id,
+                    "name": member.name,
+                    "assigned": assigned.get(member.id, 0),
+                    "active": figures["active_customers"],
+                    "followups_on_time": figures["followups_on_time"],
+                    "visits": figures["visits"],
+                    "won_back": figures["won_back_customers"],
+                    "complaints": figures["complaints"],
+                    "satisfaction": figures["satisfaction_avg"],
+                    "neglected": neglected.get(member.id, 0),
+                }
+            )
+        return cards
+
+    @api.model
+    def neglected_customers(self, user=None, company=None, limit=100):
+        """A/B-class customers of a staff member (``user``'s only when given) with no visit and no purchase
+        for more than the company's "neglected after" days: ``{count, by_staff: {user id: count},
+        customers: [{id, name, user_id, user, last_day}]}`` (the first ``limit``, longest neglected
+        first)."""
+        company, user = self._kpi_scope(company, user)
+        self.env.flush_all()
+        today = company._shop_crm_today()
+        cutoff = today - timedelta(days=company.shop_crm_neglected_days)
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH last_purchase AS (
+                    SELECT x.partner_id, MAX(x.day) AS day FROM (%(purchases)s) x GROUP BY x.partner_id
+                ), last_visit AS (
+                    SELECT v.partner_id, MAX(%(visit_day)s) AS day FROM shop_crm_visit v
+                     WHERE v.company_id = %(company)s GROUP BY v.partner_id
+                )
+                SELECT p.id, p.name, p.user_id, GREATEST(lp.day, lv.day) AS last_day
+                  FROM res_partner p
+                  JOIN shop_crm_customer_value cv ON cv.partner_id = p.id AND cv.company_id = %(company)s
+                  LEFT JOIN last_purchase lp ON lp.partner_id = p.id
+                  LEFT JOIN last_visit lv ON lv.partner_id = p.id
+                 WHERE p.active AND p.user_id IS NOT NULL AND cv.rfm_class IN ('A', 'B') AND %(mine)s
+                   AND COALESCE(GREATEST(lp.day, lv.day), '1900-01-01') < %(cutoff)s
+                 ORDER BY last_day NULLS FIRST, p.id
+                """,
+                purchases=company._shop_crm_purchases(until=today, positive=True),
+                visit_day=company._shop_crm_local_day(SQL("v.date")),
+                company=company.id,
+                mine=SQL("p.user_id = %s", user.id) if user else SQL("TRUE"),
+                cutoff=cutoff,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        by_staff = {}
+        for _id, _name, user_id, _day in rows:
+            by_staff[user_id] = by_staff.get(user_id, 0) + 1
+        names = dict(self.env["res.users"].browse(list(by_staff)).sudo().mapped(lambda u: (u.id, u.name)))
+        return {
+            "count": len(rows),
+            "days": company.shop_crm_neglected_days,
+            "by_staff": by_staff,
+            "customers": [
+                {
+                    "id": partner_id,
+                    "name": name,
+                    "user_id": user_id,
+                    "user": names.get(user_id, ""),
+                    "last_day": fields.Date.to_string(day) if day else False,
+                }
+                for partner_id, name, user_id, day in rows[:limit]
+            ],
+        }
+
+    # ---- tiles and charts open the matching records ---------------------------------------------------
+
+    @api.model
+    def _kpi_customer_ids(self, key, company, user, date_from, date_to):
+        """The customers behind a customer KPI of the period (active, new, returning, repeat, retained)."""
+        prev_from, _prev_to = kpi.previous_period(date_from, date_to)
+        condition = {
+            "new_customers": SQL("a.partner_id NOT IN (SELECT partner_id FROM earlier)"),
+            "returning_customers": SQL("a.partner_id IN (SELECT partner_id FROM earlier)"),
+            "repeat_rate": SQL("a.days >= 2"),
+            "retention_rate": SQL("a.partner_id IN (SELECT partner_id FROM prev)"),
+        }.get(key, SQL("TRUE"))
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH pur AS (
+                    SELECT x.partner_id, x.day FROM (%(purchases)s) x WHERE %(mine)s
+                ), a AS (
+                    SELECT partner_id, COUNT(DISTINCT day) AS days FROM pur
+                     WHERE day >= %(date_from)s GROUP BY partner_id
+                ), prev AS (
+                    SELECT DISTINCT partner_id FROM pur WHERE day < %(date_from)s
+                ), earlier AS (
+                    SELECT DISTINCT e.partner_id FROM (%(earlier)s) e
+                )
+                SELECT a.partner_id FROM a WHERE %(condition)s
+                """,
+                purchases=company._shop_crm_purchases(until=date_to, since=prev_from, positive=True),
+                earlier=company._shop_crm_purchases(until=date_from - timedelta(days=1), positive=True),
+                mine=self._kpi_customer_filter(SQL("x.partner_id"), user),
+                date_from=date_from,
+                condition=condition,
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    @api.model
+    def kpi_action(self, key, date_from, date_to, user=None):
+        """The window action listing the records behind the KPI ``key`` (a tile of the dashboard) or
+        "neglected" (the neglected customers)."""
+        date_from, date_to = self._kpi_period(date_from, date_to)
+        company, user = self._kpi_scope(None, self._kpi_dashboard_scope(user))
+        self.env.flush_all()
+        labels = self._kpi_labels()
+        start = company._shop_crm_day_start(date_from)
+        end = company._shop_crm_day_start(date_to + timedelta(days=1))
+        mine = [("partner_id.user_id", "=", user.id)] if user else []
+        if key == "neglected":
+            data = self.neglected_customers(user=user, limit=None)
+            return self._kpi_window(
+                self.env._("Neglected customers"),
+                "res.partner",
+                [("id", "in", [row["id"] for row in data["customers"]])],
+            )
+        if key in ("lost_customers", "won_back_customers"):
+            domain = [("what", "=", "lifecycle_stage"), ("date", ">=", date_from), ("date", "<=", date_to)]
+            domain += (
+                [("new_value", "=", "lost")]
+                if key == "lost_customers"
+                else [
+                    ("old_value", "=", "lost"),
+                    ("new_value", "in", ["returning", "new"]),
+                ]
+            )
+            return self._kpi_window(labels[key], "shop.crm.segment.change", domain + mine)
+        if key.startswith("points_"):
+            program = company._shop_crm_member_program()
+            domain = [("card_id.program_id", "=", program.id), ("shop_crm_date", "<=", date_to)]
+            kinds = {
+                "points_issued": [*kpi.ISSUED_KINDS, "adjust"],
+                "points_redeemed": ["redeem"],
+                "points_expired": ["expire"],
+            }
+            if key in kinds:
+                domain += [("shop_crm_kind", "in", kinds[key]), ("shop_crm_date", ">=", date_from)]
+            mine = [("card_id.partner_id.user_id", "=", user.id)] if user else []
+            return self._kpi_window(labels[key], "loyalty.history", domain + mine)
+        if key in ("followups_due", "followups_on_time"):
+            domain = [
+                ("res_model", "=", "res.partner"),
+                ("activity_type_id", "in", self._kpi_followup_types()),
+                ("date_deadline", ">=", date_from),
+                ("date_deadline", "<=", date_to),
+            ]
+            if user:
+                domain.append(("user_id", "=", user.id))
+            return self._kpi_window(labels[key], "mail.activity", domain, {"active_test": False})
+        if key == "visits":
+            domain = [("company_id", "=", company.id), ("date", ">=", start), ("date", "<", end)]
+            return self._kpi_window(labels[key], "shop.crm.visit", domain + mine)
+        if key in ("tickets", "complaints", "avg_resolution_hours", "satisfaction_avg", "nps"):
+            date_field = {"avg_resolution_hours": "resolved_date", "satisfaction_avg": "answered_date"}.get(
+                key, "answered_date" if key == "nps" else "received_date"
+            )
+            domain = [("company_id", "=", company.id), (date_field, ">=", start), (date_field, "<", end)]
+            if key == "complaints":
+                domain.append(("feedback_type", "=", "complaint"))
+            return self._kpi_window(labels[key], "shop.crm.feedback", domain + mine)
+        if key not in kpi.KEYS:
+            raise UserError(self.env._("Unknown figure: %s", key))
+        ids = self._kpi_customer_ids(key, company, user, date_from, date_to)
+        return self._kpi_window(labels[key], "res.partner", [("id", "in", ids)])
+
+    @api.model
+    def _kpi_window(self, name, model, domain, context=None):
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "views": [(False, "list"), (False, "form")],
+            "domain": domain,
+            "context": context or {},
+            "target": "current",
+        }
