@@ -1,5 +1,7 @@
 from . import (
     test_analytics,
+    test_campaign_rules,
+    test_campaigns,
     test_care,
     test_chinese_calendar,
     test_clv_math,
