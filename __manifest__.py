@@ -22,6 +22,8 @@
         "wizard/shop_crm_points_adjust_views.xml",
         "wizard/shop_crm_reassign_views.xml",
         "wizard/shop_crm_feedback_compensate_views.xml",
+        "wizard/sms_composer_views.xml",
+        "wizard/mail_compose_message_views.xml",
         "views/res_partner_views.xml",
         "views/shop_crm_tier_views.xml",
         "views/loyalty_history_views.xml",

@@ -9,6 +9,7 @@ from . import (
     test_demo_plan,
     test_feedback,
     test_followups,
+    test_marketing_composers,
     test_members,
     test_membership_rules,
     test_phone,

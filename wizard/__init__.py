@@ -1,1 +1,7 @@
-from . import shop_crm_feedback_compensate, shop_crm_points_adjust, shop_crm_reassign
+from . import (
+    mail_compose_message,
+    shop_crm_feedback_compensate,
+    shop_crm_points_adjust,
+    shop_crm_reassign,
+    sms_composer,
+)
