@@ -18,6 +18,7 @@
         "data/shop_crm_member_data.xml",
         "data/shop_crm_feedback_data.xml",
         "data/shop_crm_festival_data.xml",
+        "data/shop_crm_nightly_data.xml",
         "data/shop_crm_campaign_data.xml",
         "wizard/shop_crm_points_adjust_views.xml",
         "wizard/shop_crm_reassign_views.xml",

@@ -1,17 +1,39 @@
+from werkzeug.urls import url_encode
+
 from odoo import http
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
 
 
 class ShopCrmFeedbackPage(http.Controller):
     """The public feedback page: a customer rates a ticket, or a paid POS order (a QR code on the
-    receipt), through a tokenised link, without logging in. Rating an order creates its ticket."""
+    receipt), without logging in, through the record's ``portal.mixin`` access token
+    (``/shop_crm/feedback/<id>?access_token=...``, ``/shop_crm/feedback/order/<id>?access_token=...``).
+    Rating an order creates its ticket. Links of the earlier form, with the token in the path, redirect
+    to these."""
 
-    def _render_form(self, record, token, error=False, status=200):
+    @staticmethod
+    def _document(model, record_id, access_token):
+        """The record (sudo) when ``access_token`` is its portal token (or the user may read it), else
+        None: the portal's own check."""
+        try:
+            return CustomerPortal()._document_check_access(model, record_id, access_token=access_token)
+        except (AccessError, MissingError):
+            return None
+
+    def _render_form(self, record, access_token, error=False, status=200):
+        path = (
+            f"/shop_crm/feedback/{record.id}"
+            if record._name == "shop.crm.feedback"
+            else f"/shop_crm/feedback/order/{record.id}"
+        )
         values = {
             "company": record.company_id,
             "reference": record.name
             if record._name == "shop.crm.feedback"
             else record.pos_reference or record.name,
+            "action": f"{path}?{url_encode({'access_token': access_token or ''})}",
             "error": error,
         }
         return request.render("shop_crm.feedback_page", values, status=status)
@@ -26,46 +48,65 @@ class ShopCrmFeedbackPage(http.Controller):
             return None
         return satisfaction, nps, (comment or "").strip()[:2000]
 
-    @http.route(
-        "/shop_crm/feedback/<int:ticket_id>/<string:token>", type="http", auth="public", methods=["GET"]
-    )
-    def feedback_form(self, ticket_id, token, **kwargs):
-        ticket = request.env["shop.crm.feedback"]._public_ticket(ticket_id, token)
+    def _open_ticket(self, ticket_id, access_token):
+        ticket = self._document("shop.crm.feedback", ticket_id, access_token)
+        return ticket if ticket and ticket._public_ticket_open() else None
+
+    def _open_order(self, order_id, access_token):
+        order = self._document("pos.order", order_id, access_token)
+        return order if order and request.env["shop.crm.feedback"]._public_order_open(order) else None
+
+    @http.route("/shop_crm/feedback/<int:ticket_id>", type="http", auth="public", methods=["GET"])
+    def feedback_form(self, ticket_id, access_token=None, **kwargs):
+        ticket = self._open_ticket(ticket_id, access_token)
         if not ticket:
             return request.not_found()
-        return self._render_form(ticket, token)
+        return self._render_form(ticket, access_token)
 
-    @http.route(
-        "/shop_crm/feedback/<int:ticket_id>/<string:token>", type="http", auth="public", methods=["POST"]
-    )
-    def feedback_submit(self, ticket_id, token, satisfaction=None, nps=None, comment=None, **kwargs):
-        ticket = request.env["shop.crm.feedback"]._public_ticket(ticket_id, token)
+    @http.route("/shop_crm/feedback/<int:ticket_id>", type="http", auth="public", methods=["POST"])
+    def feedback_submit(self, ticket_id, access_token=None, satisfaction=None, nps=None, comment=None, **kw):
+        ticket = self._open_ticket(ticket_id, access_token)
         if not ticket:
             return request.not_found()
         answer = self._answer(satisfaction, nps, comment)
         if not answer:
-            return self._render_form(ticket, token, error=True, status=400)
+            return self._render_form(ticket, access_token, error=True, status=400)
         ticket._public_answer(*answer)
         return request.render("shop_crm.feedback_thanks", {"company": ticket.company_id})
 
-    @http.route(
-        "/shop_crm/feedback/order/<int:order_id>/<string:token>", type="http", auth="public", methods=["GET"]
-    )
-    def order_feedback_form(self, order_id, token, **kwargs):
-        order = request.env["shop.crm.feedback"]._public_order(order_id, token)
+    @http.route("/shop_crm/feedback/order/<int:order_id>", type="http", auth="public", methods=["GET"])
+    def order_feedback_form(self, order_id, access_token=None, **kwargs):
+        order = self._open_order(order_id, access_token)
         if not order:
             return request.not_found()
-        return self._render_form(order, token)
+        return self._render_form(order, access_token)
 
-    @http.route(
-        "/shop_crm/feedback/order/<int:order_id>/<string:token>", type="http", auth="public", methods=["POST"]
-    )
-    def order_feedback_submit(self, order_id, token, satisfaction=None, nps=None, comment=None, **kwargs):
-        order = request.env["shop.crm.feedback"]._public_order(order_id, token)
+    @http.route("/shop_crm/feedback/order/<int:order_id>", type="http", auth="public", methods=["POST"])
+    def order_feedback_submit(
+        self, order_id, access_token=None, satisfaction=None, nps=None, comment=None, **kw
+    ):
+        order = self._open_order(order_id, access_token)
         if not order:
             return request.not_found()
         answer = self._answer(satisfaction, nps, comment)
         if not answer:
-            return self._render_form(order, token, error=True, status=400)
+            return self._render_form(order, access_token, error=True, status=400)
         request.env["shop.crm.feedback"]._public_order_answer(order, *answer)
         return request.render("shop_crm.feedback_thanks", {"company": order.company_id})
+
+    # ---- links printed before the portal tokens: the token was the last part of the path ----------------
+
+    @http.route(
+        [
+            "/shop_crm/feedback/<int:record_id>/<string:token>",
+            "/shop_crm/feedback/order/<int:record_id>/<string:token>",
+        ],
+        type="http",
+        auth="public",
+        methods=["GET", "POST"],
+        csrf=False,
+    )
+    def legacy_link(self, record_id, token, **kwargs):
+        """Permanent redirect to the link of today's form (308: a form posted there is posted again)."""
+        base = request.httprequest.path.rsplit("/", 1)[0]
+        return request.redirect(f"{base}?{url_encode({'access_token': token})}", code=308)

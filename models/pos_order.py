@@ -1,3 +1,5 @@
+from werkzeug.urls import url_encode
+
 from odoo import fields, models
 
 
@@ -12,10 +14,11 @@ class PosOrder(models.Model):
 
     def _compute_shop_crm_feedback_url(self):
         for order in self:
-            base = order.get_base_url()
+            # the order's portal.mixin access token opens its feedback page
             token = order.sudo().access_token
+            path = f"/shop_crm/feedback/order/{order.id}"
             order.shop_crm_feedback_url = (
-                f"{base}/shop_crm/feedback/order/{order.id}/{token}" if token else False
+                f"{order.get_base_url()}{path}?{url_encode({'access_token': token})}" if token else False
             )
 
     def action_pos_order_paid(self):

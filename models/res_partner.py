@@ -630,11 +630,13 @@ class ResPartner(models.Model):
 
     def _shop_crm_stop_contact(self, reason):
         """The customers asked not to be contacted: flag them, withdraw their marketing consent and drop
-        their open follow-up and win-back activities (PIPL: withdrawal as easy as consent)."""
+        their open follow-up, win-back and care activities (PIPL: withdrawal as easy as consent)."""
         self.write({"do_not_contact": True})
         self.consent_ids.filtered("granted").action_withdraw()
-        types = self.env.ref("shop_crm.mail_activity_type_follow_up") | self.env.ref(
-            "shop_crm.mail_activity_type_churn_warning"
+        types = (
+            self.env.ref("shop_crm.mail_activity_type_follow_up")
+            | self.env.ref("shop_crm.mail_activity_type_churn_warning")
+            | self.env.ref("shop_crm.mail_activity_type_care")
         )
         self.env["mail.activity"].search(
             [

@@ -103,7 +103,9 @@ class ShopCrmAnalytics(models.AbstractModel):
                 company.shop_crm_clv_min_repeat,
             )  # fmt: skip
             recorded = self._record_changes(company, as_of) if previous_run else 0
+            activities_started = time.monotonic()
             activities = self._create_churn_activities(company, as_of)
+            activity_seconds = time.monotonic() - activities_started
             fitted = fitting.result()
         clv_result = self._lifetime_value(company, as_of, profiles, fitted)
         changed = self._write_back(company, clv_result)
@@ -126,6 +128,7 @@ class ShopCrmAnalytics(models.AbstractModel):
             "changed": changed,
             "segment_changes": recorded,
             "churn_activities": activities,
+            "churn_activity_seconds": round(activity_seconds, 3),
             "clv_method": clv_result["method"],
             "seconds": round(time.monotonic() - started, 3),
         }
@@ -465,21 +468,18 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
         return cr.rowcount
 
     def _create_churn_activities(self, company, as_of):
-        """One follow-up activity for the staff member of each customer whose churn warning is new."""
+        """One win-back activity for the staff member of each customer whose churn warning is new: who gets
+        one is decided in SQL, the activities are created in a batched ``mail.activity`` create, so the
+        staff members are notified, follow the customers and see their activity counters move as for any
+        activity assigned to them (``mail.activity._shop_crm_create_batch``)."""
         activity_type = self.env.ref("shop_crm.mail_activity_type_churn_warning", raise_if_not_found=False)
         if not activity_type:
             return 0
-        summary = self.env._("Churn warning: win the customer back")
         cr = self.env.cr
         cr.execute(
             SQL(
                 """
-                INSERT INTO mail_activity
-                       (res_model_id, res_model, res_id, res_name, activity_type_id, user_id, summary, note,
-                        date_deadline, automated, active, create_uid, create_date, write_uid, write_date)
-                SELECT %(model_id)s, 'res.partner', t.partner_id, p.complete_name, %(type)s, p.user_id,
-                       %(summary)s, NULL, %(deadline)s, TRUE, TRUE,
-                       %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+                SELECT t.partner_id, p.user_id
                   FROM %(tmp)s t
                   JOIN res_partner p ON p.id = t.partner_id
                   JOIN res_users u ON u.id = p.user_id AND u.active AND NOT COALESCE(p.do_not_contact, FALSE)
@@ -489,22 +489,35 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
                    AND t.partner_id NOT IN (SELECT a.res_id FROM mail_activity a
                                              WHERE a.res_model = 'res.partner'
                                                AND a.activity_type_id = %(type)s AND a.active)
+                 ORDER BY t.partner_id
                 """,
-                model_id=self.env["ir.model"]._get_id("res.partner"),
                 type=activity_type.id,
-                summary=summary,
-                deadline=as_of + timedelta(days=activity_type.delay_count or 0),
-                uid=self.env.uid,
                 tmp=TMP,
                 values=VALUES,
                 company=company.id,
             )
         )
-        created = cr.rowcount
-        if created:
-            self.env["mail.activity"].invalidate_model()
-            self.env["res.partner"].invalidate_model(["activity_ids"])
-        return created
+        due = cr.fetchall()
+        if not due:
+            return 0
+        summary = self.env._("Churn warning: win the customer back")
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        deadline = as_of + timedelta(days=activity_type.delay_count or 0)
+        activities = self.env["mail.activity"]._shop_crm_create_batch(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": partner_id,
+                    "activity_type_id": activity_type.id,
+                    "user_id": user_id,
+                    "summary": summary,
+                    "date_deadline": deadline,
+                    "automated": True,
+                }
+                for partner_id, user_id in due
+            ]
+        )
+        return len(activities)
 
     def _write_back(self, company, clv_result):
         """Write the new values of the customers whose values changed (update their row of the company,

@@ -29,7 +29,11 @@ class ShopCrmCareRule(models.Model):
     festival_id = fields.Many2one("shop.crm.festival")
     audience = fields.Selection(AUDIENCES, default="members", help="For festivals: who is cared for.")
     tier_id = fields.Many2one("shop.crm.tier", "Only Tier", domain="[('company_id', '=', company_id)]")
-    days_before = fields.Integer(default=3)
+    days_before = fields.Integer(
+        default=3,
+        help="How many days before the birthday or festival. Important dates are remembered each with its "
+        "own days of notice (set on the date).",
+    )
     create_activity = fields.Boolean("Activity for the Staff Member", default=True)
     mail_template_id = fields.Many2one(
         "mail.template",
@@ -104,10 +108,15 @@ class ShopCrmCareRule(models.Model):
             domain.append(("tier_id", "=", self.tier_id.id))
         return self.env["res.partner"].sudo()._search(domain)
 
-    def _due(self, target):
-        """[(partner id, key, occasion date, label)] due on ``target``."""
+    def _due(self, as_of):
+        """[(partner id, key, occasion date, label)] of the care due on ``as_of``: birthdays and festivals
+        falling ``days_before`` days later, important dates falling their own ``remind_days`` later."""
+        self.env.flush_all()  # the queries below read the tables
         partners = self._base_partners()
         cr = self.env.cr
+        if self.trigger == "occasion":
+            return self._due_occasions(partners, as_of)
+        target = as_of + timedelta(days=self.days_before)
         if self.trigger == "birthday":
             days = [(target.month, target.day)]
             if target.month == 2 and target.day == 28 and not _is_leap(target.year):
@@ -124,8 +133,6 @@ class ShopCrmCareRule(models.Model):
             )
             label = self.env._("Birthday")
             return [(partner_id, "birthday", target, label) for (partner_id,) in cr.fetchall()]
-        if self.trigger == "occasion":
-            return self._due_occasions(partners, target)
         festival_day = self.festival_id._date_in(target.year)
         if festival_day != target:
             return []
@@ -144,22 +151,24 @@ class ShopCrmCareRule(models.Model):
             ids = [partner_id for (partner_id,) in cr.fetchall()]
         return [(partner_id, key, target, label) for partner_id in ids]
 
-    def _due_occasions(self, partners, target):
-        """Important dates falling on ``target``: each distinct date definition is checked once with the
-        lunar calendar library, then the occasions with a matching definition are fetched."""
+    def _due_occasions(self, partners, as_of):
+        """Important dates falling their days of notice (``remind_days``) after ``as_of``: each distinct
+        (date definition, notice) is checked once with the lunar calendar library, then the occasions with
+        a matching one are fetched."""
         cr = self.env.cr
         cr.execute(
             SQL(
                 """SELECT DISTINCT o.calendar_type, o.recurrence, o.date, o.lunar_year, o.lunar_month,
                           o.lunar_day,
-                          COALESCE(o.lunar_leap, FALSE)
+                          COALESCE(o.lunar_leap, FALSE), COALESCE(o.remind_days, 0)
                      FROM shop_crm_occasion o WHERE o.partner_id IN %s""",
                 partners.subselect(),
             )
         )
         Occasion = self.env["shop.crm.occasion"]
         matching = []
-        for calendar_type, recurrence, day, lunar_year, month, lunar_day, leap in cr.fetchall():
+        for calendar_type, recurrence, day, lunar_year, month, lunar_day, leap, notice in cr.fetchall():
+            target = as_of + timedelta(days=notice)
             probe = Occasion.new(
                 {
                     "calendar_type": calendar_type,
@@ -177,24 +186,33 @@ class ShopCrmCareRule(models.Model):
                 falls = False
             if falls:
                 matching.append(
-                    (calendar_type, recurrence, day, lunar_year or 0, month or 0, lunar_day or 0, leap)
+                    (
+                        calendar_type,
+                        recurrence,
+                        day,
+                        lunar_year or 0,
+                        month or 0,
+                        lunar_day or 0,
+                        leap,
+                        notice,
+                    )
                 )
         if not matching:
             return []
         cr.execute(
             SQL(
-                """SELECT o.partner_id, o.id, o.name FROM shop_crm_occasion o
+                """SELECT o.partner_id, o.id, o.name, COALESCE(o.remind_days, 0) FROM shop_crm_occasion o
                     WHERE o.partner_id IN %s
                       AND (o.calendar_type, o.recurrence, COALESCE(o.date, '0001-01-01'::date),
                            COALESCE(o.lunar_year, 0), COALESCE(o.lunar_month, 0), COALESCE(o.lunar_day, 0),
-                           COALESCE(o.lunar_leap, FALSE)) IN %s""",
+                           COALESCE(o.lunar_leap, FALSE), COALESCE(o.remind_days, 0)) IN %s""",
                 partners.subselect(),
-                tuple((c, r, d or "0001-01-01", y, m, dd, lp) for c, r, d, y, m, dd, lp in matching),
+                tuple((c, r, d or "0001-01-01", y, m, dd, lp, n) for c, r, d, y, m, dd, lp, n in matching),
             )
         )
         return [
-            (partner_id, f"occasion:{occasion_id}", target, name)
-            for partner_id, occasion_id, name in cr.fetchall()
+            (partner_id, f"occasion:{occasion_id}", as_of + timedelta(days=notice), name)
+            for partner_id, occasion_id, name, notice in cr.fetchall()
         ]
 
     def _buyers(self, partners, first_day, last_day):
@@ -279,8 +297,7 @@ class ShopCrmCareRule(models.Model):
 
     def _give_care(self, as_of):
         self.ensure_one()
-        target = as_of + timedelta(days=self.days_before)
-        due = self._due(target)
+        due = self._due(as_of)
         if not due:
             return self.env["shop.crm.care.log"]
         # Claim each (rule, customer, occasion, year) once: the unique constraint makes replays no-ops.
@@ -289,7 +306,7 @@ class ShopCrmCareRule(models.Model):
             SQL(
                 """INSERT INTO shop_crm_care_log (rule_id, partner_id, key, year, date, label,
                                                 create_uid, create_date, write_uid, write_date)
-                   SELECT %(rule)s, v.partner_id, v.key, %(year)s, v.day, v.label,
+                   SELECT %(rule)s, v.partner_id, v.key, EXTRACT(YEAR FROM v.day)::int, v.day, v.label,
                           %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
                      FROM unnest(%(partners)s::int[], %(keys)s::varchar[], %(days)s::date[],
                                  %(labels)s::varchar[])
@@ -297,7 +314,6 @@ class ShopCrmCareRule(models.Model):
                    ON CONFLICT (rule_id, partner_id, key, year) DO NOTHING
                    RETURNING id""",
                 rule=self.id,
-                year=target.year,
                 uid=self.env.uid,
                 partners=[row[0] for row in due],
                 keys=[row[1] for row in due],
@@ -366,7 +382,7 @@ class ShopCrmCareRule(models.Model):
                     "date_deadline": min(log.date, self.company_id._shop_crm_today() + timedelta(days=1)),
                 }
             )
-        activities = self.env["mail.activity"].sudo().create(vals_list)
+        activities = self.env["mail.activity"].sudo()._shop_crm_create_batch(vals_list)
         by_partner = {activity.res_id: activity for activity in activities}
         for log in logs:
             if log.partner_id.id in by_partner:

@@ -1,9 +1,11 @@
 import uuid
 from datetime import timedelta
 
+from werkzeug.urls import url_encode
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, consteq
+from odoo.tools import SQL
 
 from .res_partner import CONTACT_CHANNELS
 
@@ -35,11 +37,12 @@ FEEDBACK_CHANNELS = [*CONTACT_CHANNELS, ("public_page", "Feedback Page")]
 class ShopCrmFeedback(models.Model):
     """A customer's feedback or complaint, tracked to resolution (工单): SLA deadline from the priority,
     stage rules, resolution, satisfaction (1-5) and NPS (0-10), optional compensation in member points,
-    and a tokenised public page where the customer answers without logging in."""
+    and a public page where the customer answers without logging in, opened with the ticket's
+    ``portal.mixin`` access token."""
 
     _name = "shop.crm.feedback"
     _description = "Customer Feedback"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "priority desc, deadline, id desc"
 
     name = fields.Char("Reference", required=True, readonly=True, copy=False, default="/")
@@ -88,7 +91,6 @@ class ShopCrmFeedback(models.Model):
     answered_date = fields.Datetime(readonly=True, copy=False)
     compensation_points = fields.Float(readonly=True, copy=False)
     compensation_coupon_id = fields.Many2one("loyalty.card", readonly=True, copy=False)
-    access_token = fields.Char(copy=False, groups="shop_crm.group_shop_crm_user")
     public_url = fields.Char("Feedback Link", compute="_compute_public_url")
 
     _sql_constraints = [
@@ -138,17 +140,28 @@ class ShopCrmFeedback(models.Model):
                 ticket.nps_category = category
                 ticket.nps_value = {"promoter": 100, "passive": 0, "detractor": -100}[category]
 
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for ticket in self:
+            ticket.access_url = f"/shop_crm/feedback/{ticket.id}"
+
+    @api.depends("access_url", "access_token")
     def _compute_public_url(self):
         for ticket in self:
-            base = ticket.get_base_url()
             token = ticket.sudo().access_token
-            ticket.public_url = f"{base}/shop_crm/feedback/{ticket.id}/{token}" if token else False
+            ticket.public_url = (
+                f"{ticket.get_base_url()}{ticket.access_url}?{url_encode({'access_token': token})}"
+                if token
+                else False
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("shop.crm.feedback") or "/"
+            # the portal token (as portal.mixin._portal_ensure_token makes it), from the start: the link
+            # is printed on paper
             vals.setdefault("access_token", str(uuid.uuid4()))
         return super().create(vals_list)
 
@@ -298,34 +311,26 @@ class ShopCrmFeedback(models.Model):
     # ---- public page --------------------------------------------------------------------------------
 
     @api.model
-    def _public_record(self, model, record_id, token, state_field, open_states, start_field):
-        """The record behind a public link, or None when the link is wrong (token), the record's
-        ``state_field`` is not in ``open_states``, or the link is older than the company's validity
-        (counted from ``start_field``)."""
-        record = self.env[model].sudo().browse(record_id).exists()
-        if not record or not token or not record.access_token or not consteq(record.access_token, token):
-            return None
+    def _public_link_open(self, record, state_field, open_states, start_field):
+        """Whether the public link of ``record`` (its access token was checked by the portal) is still
+        open: its ``state_field`` is in ``open_states`` and the link is not older than the company's
+        validity (counted from ``start_field``)."""
         if record[state_field] not in open_states:
-            return None
+            return False
         days = record.company_id.shop_crm_feedback_link_days
-        if days and record[start_field] + timedelta(days=days) < fields.Datetime.now():
-            return None
-        return record
+        return not (days and record[start_field] + timedelta(days=days) < fields.Datetime.now())
+
+    def _public_ticket_open(self):
+        """Whether customers may still answer on the ticket's page (not closed or cancelled, link not
+        expired)."""
+        self.ensure_one()
+        return self._public_link_open(self, "stage", ("new", "in_progress", "resolved"), "received_date")
 
     @api.model
-    def _public_ticket(self, ticket_id, token):
-        """The ticket behind a public link, or None when the link is wrong or expired (closed or
-        cancelled tickets, links older than the company's validity)."""
-        return self._public_record(
-            self._name, ticket_id, token, "stage", ("new", "in_progress", "resolved"), "received_date"
-        )
-
-    @api.model
-    def _public_order(self, order_id, token):
-        """The paid POS order behind a receipt's feedback link, or None (wrong or expired link)."""
-        return self._public_record(
-            "pos.order", order_id, token, "state", ("paid", "done", "invoiced"), "date_order"
-        )
+    def _public_order_open(self, order):
+        """Whether the feedback link of a POS order's receipt is still open (a paid order, link not
+        expired)."""
+        return self._public_link_open(order, "state", ("paid", "done", "invoiced"), "date_order")
 
     @api.model
     def _public_order_answer(self, order, satisfaction, nps, comment):

@@ -89,7 +89,7 @@ class ShopCrmFollowupRule(models.Model):
         return created
 
     def _create_due_activities(self, as_of):
-        """One set-based INSERT of the activities due under this plan on ``as_of``."""
+        """Create the activities due under this plan on ``as_of`` (who is due: one SQL statement)."""
         self.ensure_one()
         activity_type = self.env.ref("shop_crm.mail_activity_type_follow_up")
         partners = (
@@ -133,58 +133,58 @@ class ShopCrmFollowupRule(models.Model):
                                   AND h.date >= COALESCE(b.last_day, '1900-01-01'::date))""",
                 rule=self.id,
             )
-        summary = self.with_context(lang=self.company_id.partner_id.lang or "en_US").name
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """
-                WITH bought AS (%(purchases)s),
-                due AS (
-                    SELECT p.id, p.complete_name, p.user_id
-                      FROM res_partner p
-                      JOIN res_users u ON u.id = p.user_id AND u.active
-                      LEFT JOIN bought b ON b.partner_id = p.id
-                     WHERE p.id IN %(partners)s
-                       AND (%(needs_purchase)s IS FALSE OR b.partner_id IS NOT NULL)
-                       AND %(due)s
-                       AND NOT EXISTS (SELECT 1 FROM mail_activity a
-                                        WHERE a.res_model = 'res.partner' AND a.res_id = p.id
-                                          AND a.activity_type_id = %(type)s AND a.active)
-                ), activities AS (
-                    INSERT INTO mail_activity
-                           (res_model_id, res_model, res_id, res_name, activity_type_id, user_id, summary,
-                            date_deadline, automated, active, create_uid, create_date, write_uid, write_date)
-                    SELECT %(model_id)s, 'res.partner', d.id, d.complete_name, %(type)s, d.user_id,
-                           %(summary)s, %(as_of)s, TRUE, TRUE,
-                           %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
-                      FROM due d
-                    RETURNING id, res_id
-                )
-                INSERT INTO shop_crm_followup_history
-                       (rule_id, partner_id, date, activity_id,
-                        create_uid, create_date, write_uid, write_date)
-                SELECT %(rule)s, a.res_id, %(as_of)s, a.id, %(uid)s, NOW() AT TIME ZONE 'UTC',
-                       %(uid)s, NOW() AT TIME ZONE 'UTC'
-                  FROM activities a
+                WITH bought AS (%(purchases)s)
+                SELECT p.id, p.user_id
+                  FROM res_partner p
+                  JOIN res_users u ON u.id = p.user_id AND u.active
+                  LEFT JOIN bought b ON b.partner_id = p.id
+                 WHERE p.id IN %(partners)s
+                   AND (%(needs_purchase)s IS FALSE OR b.partner_id IS NOT NULL)
+                   AND %(due)s
+                   AND NOT EXISTS (SELECT 1 FROM mail_activity a
+                                    WHERE a.res_model = 'res.partner' AND a.res_id = p.id
+                                      AND a.activity_type_id = %(type)s AND a.active)
+                 ORDER BY p.id
                 """,
                 purchases=purchases,
                 partners=partners.subselect(),
                 needs_purchase=self.timing == "after_first_purchase",
                 due=due,
                 type=activity_type.id,
-                model_id=self.env["ir.model"]._get_id("res.partner"),
-                summary=summary,
-                as_of=as_of,
-                uid=self.env.uid,
-                rule=self.id,
             )
         )
-        created = self.env.cr.rowcount
-        if created:
-            self.env["mail.activity"].invalidate_model()
-            self.env["shop.crm.followup.history"].invalidate_model()
-            self.env["res.partner"].invalidate_model(["activity_ids"])
-        return created
+        rows = self.env.cr.fetchall()
+        if not rows:
+            return 0
+        # Who is due was decided in SQL; the activities are created in one batched create, so the staff
+        # members are notified and follow their customers as for any activity assigned to them.
+        summary = self.with_context(lang=self.company_id.partner_id.lang or "en_US").name
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        activities = self.env["mail.activity"]._shop_crm_create_batch(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": partner_id,
+                    "activity_type_id": activity_type.id,
+                    "user_id": user_id,
+                    "summary": summary,
+                    "date_deadline": as_of,
+                    "automated": True,
+                }
+                for partner_id, user_id in rows
+            ]
+        )
+        self.env["shop.crm.followup.history"].create(
+            [
+                {"rule_id": self.id, "partner_id": activity.res_id, "date": as_of, "activity_id": activity.id}
+                for activity in activities
+            ]
+        )
+        return len(activities)
 
 
 class ShopCrmFollowupHistory(models.Model):

@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
-from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -211,8 +210,8 @@ class ShopCrmTier(models.Model):
         if not changes:
             return self.env["res.partner"]
         partner_ids = [change[0] for change in changes]
-        # History and chatter notes in two set-based statements: the first evaluation after tiers are
-        # configured may move every member of a chain at once.
+        # History lines in one set-based statement: the first evaluation after tiers are configured may
+        # move every member of a chain at once.
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -244,8 +243,8 @@ class ShopCrmTier(models.Model):
         names = {tier.id: tier.name for tier in tiers}
         reasons = dict(self.env["shop.crm.tier.history"]._fields["reason"]._description_selection(self.env))
         none = self.env._("no tier")
-        bodies = []
-        for _partner_id, old, new, reason in changes:
+        bodies = {}
+        for partner_id, old, new, reason in changes:
             text = self.env._(
                 "Member tier: %(old)s → %(new)s (%(reason)s)",
                 old=names.get(old, none),
@@ -254,35 +253,13 @@ class ShopCrmTier(models.Model):
             )
             if order:
                 text += " · " + order.display_name
-            bodies.append(str(escape(text)))
-        author = self.env.user.partner_id
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO mail_message
-                    (model, res_id, body, message_type, subtype_id, is_internal, author_id, email_from,
-                     reply_to, message_id, email_add_signature, date,
-                     create_uid, create_date, write_uid, write_date)
-                SELECT 'res.partner', v.res_id, v.body, 'notification', %(subtype)s, TRUE, %(author)s,
-                       %(email_from)s, %(email_from)s,
-                       '<' || gen_random_uuid() || '-shop-crm-tier@' || %(host)s || '>', FALSE,
-                       NOW() AT TIME ZONE 'UTC',
-                       %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
-                  FROM unnest(%(partners)s::int[], %(bodies)s::text[]) AS v(res_id, body)
-                """,
-                subtype=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
-                author=author.id,
-                email_from=author.email_formatted or None,
-                host="localhost",
-                uid=self.env.uid,
-                partners=partner_ids,
-                bodies=bodies,
-            )
-        )
+            bodies[partner_id] = text  # plain text: escaped by _message_log_batch
+        # One internal note per customer through the chatter's batch API (its messages are real
+        # mail.message records, with their author, note subtype and message id).
+        self.env["res.partner"].browse(partner_ids)._message_log_batch(bodies=bodies)
         self.env["shop.crm.tier.history"].invalidate_model()
-        self.env["mail.message"].invalidate_model()
         partners = self.env["res.partner"].sudo().browse(partner_ids)
-        partners.invalidate_recordset(["tier_history_ids", "message_ids"])
+        partners.invalidate_recordset(["tier_history_ids"])
         # Member prices: the new tier's pricelist (or the default one when leaving a tier that had one).
         by_pricelist = {}
         for partner_id, old, new, _reason in changes:

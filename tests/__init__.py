@@ -12,6 +12,7 @@ from . import (
     test_marketing_composers,
     test_members,
     test_membership_rules,
+    test_nightly,
     test_phone,
     test_pos_tour,
     test_rfm_rules,

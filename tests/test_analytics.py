@@ -4,6 +4,7 @@ from datetime import date, datetime, time, timedelta
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.addons.shop_crm.scripts.demo_shop import DemoShop
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
@@ -364,7 +365,12 @@ class TestAnalyticsHistoryAndActivities(AnalyticsCase):
 
         self._run(as_of=D + timedelta(days=1))  # the warning goes on: same episode, no new activity
         self.assertEqual(len(activities()), 1)
-        activities().action_done()
+        activities().with_user(self.staff).action_done()
+        visit = regular.visit_ids
+        self.assertEqual((visit.purpose, visit.outcome, visit.user_id), ("win_back", "reached", self.staff))
+        self.assertEqual(
+            visit.notes, "Churn warning: win the customer back", "a done win-back call is a visit"
+        )
         self._run(as_of=D + timedelta(days=2))
         self.assertEqual(len(activities()), 0, "done, and the episode has not ended")
 
@@ -392,6 +398,32 @@ class TestAnalyticsHistoryAndActivities(AnalyticsCase):
         with self.assertRaises(AccessError):
             changes[:1].with_user(self.manager).write({"new_value": "A"})
 
+    def test_win_back_activities_are_assigned_as_core_assigns(self):
+        """The win-back activities go through mail.activity's batched create: the staff member follows
+        the customers, is notified, and their counter moves over the bus; a rerun creates nothing."""
+        away = self._customers("Away Zhao", "Away Qian")
+        self._orders([(partner, ago(d), 50.0) for partner in away for d in (60, 50, 40, 30)])
+        with freeze_time(D + timedelta(days=2)):  # the activities' deadline: due today
+            bus_before = self._activity_bus_count(self.staff)
+            self.assertEqual(self._run(as_of=D)["churn_activities"], 2)
+            activities = self.env["mail.activity"].search(
+                [("res_model", "=", "res.partner"), ("res_id", "in", away.ids)]
+            )
+            self.assertEqual(len(activities), 2)
+            self.assertEqual(set(activities.mapped("res_name")), {"Away Zhao", "Away Qian"})
+            self.assertTrue(all(activities.mapped("automated")))
+            self.assertAssignedAsCoreDoes(activities, self.staff)
+            self.assertEqual(self._activity_bus_count(self.staff) - bus_before, 2)
+            # a rerun (same day, or the next one with the warning still on) creates nothing twice
+            self._run(as_of=D)
+            self._run(as_of=D + timedelta(days=1))
+            self.assertEqual(
+                self.env["mail.activity"].search_count(
+                    [("res_model", "=", "res.partner"), ("res_id", "in", away.ids)]
+                ),
+                2,
+            )
+
     def test_pos_orders_count(self):
         """Paid POS orders are purchases; a POS refund counts against monetary."""
         customer = self._customers("POS Chen")
@@ -399,7 +431,7 @@ class TestAnalyticsHistoryAndActivities(AnalyticsCase):
         config.with_user(self.env.ref("base.user_admin")).open_ui()
         session = config.current_session_id
         cash = config.payment_method_ids.filtered("is_cash_count")[:1]
-        demo = self.env["shop.crm.demo"]
+        demo = DemoShop(self.env)
         # the demo shop's POS payload (the format the POS sends): 88 x 1.00, then a refund of 20 x 1.00
         payloads = [
             demo._pos_order_payload(

@@ -1,8 +1,11 @@
 from datetime import date, datetime, timedelta
 
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import ShopCrmCase
 
@@ -92,6 +95,63 @@ class TestCare(ShopCrmCase):
         self.assertFalse(rule._give_care(date(2028, 2, 25)), "in a leap year it waits for Feb 29")
         self.assertEqual(rule._give_care(date(2028, 2, 26)).partner_id, self.leapling)
 
+    def test_important_dates_remembered_with_their_own_notice(self):
+        """Each important date is remembered its own days of notice (remind_days) ahead, once a year."""
+        Occasion = self.env["shop.crm.occasion"]
+        early, late = Occasion.create(
+            [
+                {"partner_id": self.consenting.id, "name": "Wedding anniversary", "date": date(2012, 5, 20),
+                 "remind_days": 14},
+                {"partner_id": self.silent.id, "name": "Father's birthday", "date": date(1960, 5, 20),
+                 "remind_days": 2},
+            ]
+        )  # fmt: skip
+        Occasion.create(
+            {"partner_id": self.refuser.id, "name": "Asked not to be contacted", "date": date(1970, 5, 20)}
+        )
+        rule = self.Rule.create({"name": "Important dates", "trigger": "occasion", "days_before": 7})
+        self.assertFalse(rule._give_care(date(2026, 5, 13)), "not the rule's 7 days")
+        logs = rule._give_care(date(2026, 5, 6))
+        self.assertEqual(
+            (logs.partner_id, logs.key, logs.date),
+            (self.consenting, f"occasion:{early.id}", date(2026, 5, 20)),
+        )
+        self.assertEqual(logs.year, 2026)
+        logs = rule._give_care(date(2026, 5, 18))
+        self.assertEqual((logs.partner_id, logs.key), (self.silent, f"occasion:{late.id}"))
+        self.assertFalse(rule._give_care(date(2026, 5, 18)), "once a year")
+        self.assertFalse(rule._give_care(date(2026, 5, 19)))
+        self.assertEqual(rule._give_care(date(2027, 5, 6)).partner_id, self.consenting, "and next year")
+        # a notice that reaches into the next year counts for the year of the date
+        early.write({"date": date(2012, 1, 3), "remind_days": 5})
+        logs = rule._give_care(date(2027, 12, 29))
+        self.assertEqual((logs.date, logs.year), (date(2028, 1, 3), 2028))
+        with self.assertRaises(ValidationError):
+            early.remind_days = -1
+
+    def test_done_care_records_a_visit_and_is_in_follow_ups_today(self):
+        rule = self.Rule.create({"name": "Birthday", "trigger": "birthday", "days_before": 3})
+        with freeze_time("2026-11-23 01:00"):
+            rule._give_care(date(2026, 11, 23))
+        activity = self._care_activities(self.silent)
+        action = (
+            self.env["ir.actions.act_window"]
+            .with_user(self.staff)
+            ._for_xml_id("shop_crm.mail_activity_action_shop_crm_followups")
+        )
+        self.assertNotIn("ref(", action["domain"], "the web client evaluates it: ids, not xml ids")
+        with freeze_time("2026-11-24 10:00"):
+            domain = safe_eval(
+                action["domain"], {"context_today": lambda: date(2026, 11, 24), "ref": self.env.ref}
+            )
+            queue = self.env["mail.activity"].with_user(self.staff).search(domain)
+            self.assertIn(activity, queue, "care is in the staff member's Follow-ups Today")
+            activity.with_user(self.staff).action_feedback(feedback="<p>Ordered a birthday cake</p>")
+        visit = self.silent.visit_ids
+        self.assertEqual((visit.purpose, visit.outcome, visit.user_id), ("care", "reached", self.staff))
+        self.assertIn("birthday cake", visit.notes)
+        self.assertFalse(activity.exists())
+
     def test_lunar_occasions_across_new_year_and_leap_month(self):
         Occasion = self.env["shop.crm.occasion"]
         mother = Occasion.create(
@@ -101,6 +161,7 @@ class TestCare(ShopCrmCase):
                 "calendar_type": "lunar",
                 "lunar_month": 12,
                 "lunar_day": 20,
+                "remind_days": 10,
             }
         )
         leap = Occasion.create(
@@ -111,9 +172,11 @@ class TestCare(ShopCrmCase):
                 "lunar_month": 6,
                 "lunar_day": 1,
                 "lunar_leap": True,
+                "remind_days": 10,
             }
         )
-        rule = self.Rule.create({"name": "Important dates", "trigger": "occasion", "days_before": 10})
+        # an important date's own days of notice count, not the rule's days before
+        rule = self.Rule.create({"name": "Important dates", "trigger": "occasion", "days_before": 3})
         self.assertFalse(rule._give_care(date(2027, 1, 16)))
         logs = rule._give_care(
             date(2027, 1, 17)

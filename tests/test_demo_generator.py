@@ -2,15 +2,18 @@ from datetime import date
 
 from freezegun import freeze_time
 
-from odoo.tests import TransactionCase, tagged
+from odoo.addons.shop_crm.scripts.demo_shop import PAYMENT_METHOD_NAMES, STAFF, DemoShop
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..lib import demo_plan
-from ..models.shop_crm_demo import PAYMENT_METHOD_NAMES, STAFF
 
 
 @tagged("post_install", "-at_install")
 class TestDemoGenerator(TransactionCase):
-    """The demo shop goes through Odoo's real models: paid POS orders in closed sessions, confirmed sales."""
+    """The demo shop builder (``scripts/demo_shop.py``, run by ``make demo`` in ``scripts/odoo shell``, not
+    a model of the addon) goes through Odoo's real models on a fresh company: paid POS orders in closed
+    sessions, confirmed sales."""
 
     @classmethod
     def setUpClass(cls):
@@ -18,7 +21,7 @@ class TestDemoGenerator(TransactionCase):
         cls.company = cls.env["res.company"].create({"name": "Test flower shop"})
         cls.anchor = date(2026, 3, 31)
         with freeze_time("2026-03-31 20:00:00"):
-            cls.summary = cls.env["shop.crm.demo"]._generate(
+            cls.summary = DemoShop(cls.env).generate(
                 seed=5, anchor=cls.anchor, customers=40, days=120, company=cls.company, login_prefix="t."
             )
         cls.plan = demo_plan.build_plan(
@@ -143,3 +146,8 @@ class TestDemoGenerator(TransactionCase):
     def test_care_rules(self):
         rules = self.env["shop.crm.care.rule"].search([("company_id", "=", self.company.id)])
         self.assertEqual(set(rules.mapped("trigger")), {"birthday", "occasion", "festival"})
+
+    def test_builder_is_for_administrators_only(self):
+        manager = new_test_user(self.env, login="t.demo.manager", groups="shop_crm.group_shop_crm_manager")
+        with self.assertRaises(UserError):
+            DemoShop(self.env(user=manager)).generate(customers=1, days=30, company=self.company)

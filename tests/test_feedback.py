@@ -135,7 +135,7 @@ class TestFeedbackPage(HttpCase):
         self.ticket = self.env["shop.crm.feedback"].create(
             {"partner_id": self.customer.id, "description": "Late delivery", "channel": "phone"}
         )
-        self.url = f"/shop_crm/feedback/{self.ticket.id}/{self.ticket.access_token}"
+        self.url = f"/shop_crm/feedback/{self.ticket.id}?access_token={self.ticket.access_token}"
 
     def _csrf(self, response):
         return re.search(r'name="csrf_token" value="([^"]+)"', response.text).group(1)
@@ -163,9 +163,51 @@ class TestFeedbackPage(HttpCase):
         self.assertEqual(answer.status_code, 400)
         self.assertFalse(self.ticket.satisfaction)
 
-    def test_wrong_or_expired_token_refused(self):
+    def test_link_is_the_portal_token(self):
+        """The link is the ticket's portal.mixin URL and token (the portal's share URL opens it too)."""
+        token = self.ticket.access_token
+        self.assertTrue(token)
+        self.assertEqual(self.ticket.access_url, f"/shop_crm/feedback/{self.ticket.id}")
+        self.assertTrue(self.ticket.public_url.endswith(self.url))
+        self.assertEqual(self.ticket._get_share_url(), self.url, "the portal's own share URL")
+        self.assertEqual(self.url_open(self.ticket._get_share_url()).status_code, 200)
+        self.assertNotEqual(self.ticket.copy({"description": "Again"}).access_token, token, "not copied")
+
+    def test_links_of_the_earlier_form_redirect(self):
+        old = f"/shop_crm/feedback/{self.ticket.id}/{self.ticket.access_token}"
+        moved = self.url_open(old, allow_redirects=False)
+        self.assertEqual(moved.status_code, 308)
+        self.assertTrue(moved.headers["Location"].endswith(self.url))
+        page = self.url_open(old)
+        self.assertEqual(page.status_code, 200)
+        answer = self.url_open(old, data={"csrf_token": self._csrf(page), "satisfaction": "5", "nps": "10"})
+        self.assertEqual(answer.status_code, 200, "a form posted to an old link is posted again")
+        self.assertEqual(self.ticket.satisfaction, "5")
         self.assertEqual(self.url_open(f"/shop_crm/feedback/{self.ticket.id}/wrong-token").status_code, 404)
-        self.assertEqual(self.url_open(f"/shop_crm/feedback/{self.ticket.id + 999}/x").status_code, 404)
+
+    def test_wrong_or_expired_token_refused(self):
+        base = f"/shop_crm/feedback/{self.ticket.id}"
+        self.assertEqual(self.url_open(f"{base}?access_token=wrong-token").status_code, 404)
+        self.assertEqual(self.url_open(base).status_code, 404, "no token")
+        self.assertEqual(self.url_open(f"{base}?access_token=").status_code, 404, "empty token")
+        other = self.env["shop.crm.feedback"].create({"description": "Other", "channel": "phone"})
+        self.assertEqual(
+            self.url_open(
+                f"/shop_crm/feedback/{other.id}?access_token={self.ticket.access_token}"
+            ).status_code,
+            404,
+            "another ticket's token",
+        )
+        self.assertEqual(
+            self.url_open(f"/shop_crm/feedback/{self.ticket.id + 999}?access_token=x").status_code, 404
+        )
+        page = self.url_open(self.url)
+        refused = self.url_open(
+            f"{base}?access_token=wrong",
+            data={"csrf_token": self._csrf(page), "satisfaction": "1", "nps": "0"},
+        )
+        self.assertEqual(refused.status_code, 404)
+        self.assertFalse(self.ticket.satisfaction, "nothing stored through a wrong token")
         self.ticket.env.cr.execute(
             "UPDATE shop_crm_feedback SET received_date = %s WHERE id = %s",
             [datetime.now() - timedelta(days=31), self.ticket.id],
@@ -208,6 +250,7 @@ class TestFeedbackPage(HttpCase):
         self.assertEqual(order.state, "paid")
         order._ensure_access_token()
         url = order.shop_crm_feedback_url.split("/", 3)[3]
+        self.assertEqual(url, f"shop_crm/feedback/order/{order.id}?access_token={order.access_token}")
         page = self.url_open(f"/{url}")
         self.assertEqual(page.status_code, 200)
         for satisfaction in ("2", "1"):
@@ -224,7 +267,15 @@ class TestFeedbackPage(HttpCase):
         self.assertEqual(
             (ticket.satisfaction, ticket.nps_category, ticket.nps_value), ("1", "detractor", -100)
         )
+        self.assertEqual(
+            self.url_open(f"/shop_crm/feedback/order/{order.id}?access_token=wrong").status_code, 404
+        )
         self.assertEqual(self.url_open(f"/shop_crm/feedback/order/{order.id}/wrong").status_code, 404)
+        old = self.url_open(
+            f"/shop_crm/feedback/order/{order.id}/{order.access_token}", allow_redirects=False
+        )
+        self.assertEqual(old.status_code, 308, "receipts printed with the earlier link still work")
+        self.assertTrue(old.headers["Location"].endswith(url))
 
     def test_closed_ticket_link_refused(self):
         self.ticket.write({"resolution": "Refunded"})

@@ -6,6 +6,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
+from ..models.mail_activity import NOTIFY_EACH_MAX
 from .common import ShopCrmCase
 
 D = date(2026, 9, 1)
@@ -74,6 +75,39 @@ class TestFollowupPlans(ShopCrmCase):
         self.assertEqual(self._cron(D + timedelta(days=32)), 0, "30 days after the visit, not after the plan")
         self.assertEqual(self._cron(D + timedelta(days=33)), 1)
         self.assertEqual(len(self._activities(everyone)), 1)
+
+    def test_plan_activities_are_assigned_as_core_assigns(self):
+        """A plan's activities go through mail.activity's batched create: the staff member follows the
+        customer, is notified and sees the counter move; the plan's history points at the activities."""
+        rule = self.Rule.create({"name": "Gold call", "tier_id": self.gold.id, "interval_days": 30})
+        with freeze_time(D):
+            bus_before = self._activity_bus_count(self.staff)
+            self.assertEqual(self.Rule._cron_create_followups(), 1)
+            activity = self._activities(self.vip)
+            self.assertEqual(activity.summary, "Gold call")
+            self.assertAssignedAsCoreDoes(activity, self.staff)
+            self.assertEqual(self._activity_bus_count(self.staff) - bus_before, 1)
+            self.assertEqual(rule.history_ids.activity_id, activity)
+            self.assertEqual(self.Rule._cron_create_followups(), 0, "a rerun creates nothing twice")
+            self.assertEqual(len(rule.history_ids), 1)
+
+    def test_a_large_batch_notifies_each_assignee_once(self):
+        """More than NOTIFY_EACH_MAX activities for one staff member at once (a new plan over many
+        customers): still one batched create (followers, counters), one summary notification."""
+        many = self.env["res.partner"].create(
+            [
+                {"name": f"Gold {index}", "user_id": self.staff.id, "tier_id": self.gold.id}
+                for index in range(NOTIFY_EACH_MAX)
+            ]
+        )
+        self.Rule.create({"name": "Gold call", "tier_id": self.gold.id, "interval_days": 30})
+        with freeze_time(D):
+            bus_before = self._activity_bus_count(self.staff)
+            self.assertEqual(self.Rule._cron_create_followups(), NOTIFY_EACH_MAX + 1)
+            activities = self._activities(many | self.vip)
+            self.assertAssignedAsCoreDoes(activities, self.staff, summary=True)
+            self.assertEqual(self._activity_bus_count(self.staff) - bus_before, NOTIFY_EACH_MAX + 1)
+            self.assertEqual(self.Rule._cron_create_followups(), 0, "a rerun creates nothing twice")
 
     def test_new_customers_after_first_purchase_once(self):
         self.Rule.with_user(self.manager).create(

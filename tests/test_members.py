@@ -4,6 +4,7 @@ from datetime import date, datetime, time, timedelta
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.addons.shop_crm.scripts.demo_shop import DemoShop
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 
@@ -87,7 +88,7 @@ class MembersCase(ShopCrmCase):
         """The POS payload of one paid order (the demo shop's builder), with a reward line redeeming
         ``redeem`` points, or refunding ``qty`` units of ``refund_of``'s line."""
         cash = session.config_id.payment_method_ids.filtered("is_cash_count")[:1]
-        payload = self.env["shop.crm.demo"]._pos_order_payload(
+        payload = DemoShop(self.env)._pos_order_payload(
             session,
             demo_plan.PlannedOrder(1, when, (("P", qty),), "pos", "cash"),
             {1: customer},
@@ -394,6 +395,40 @@ class TestTiers(MembersCase):
             history_count = len(customer.tier_history_ids)
             self.env["shop.crm.tier"]._cron_evaluate()
             self.assertEqual(len(customer.tier_history_ids), history_count, "a second run changes nothing")
+
+    @freeze_time("2026-05-01")
+    def test_tier_changes_are_chatter_notes_logged_through_the_chatter_api(self):
+        """The nightly evaluation logs each change as a real chatter note (author, note subtype, a message
+        id of Odoo's form), one per customer, and a second run logs nothing again."""
+        customers = self._customer("钱多多") | self._customer("孙小美")
+        customers.action_shop_crm_enroll()
+        for customer in customers:
+            self._sale(customer, 1500)
+        notes = self.env["mail.message"].search(
+            [("model", "=", "res.partner"), ("res_id", "in", customers.ids), ("body", "ilike", "Member tier")]
+        )
+        self.assertEqual(len(notes), 2, "one note per customer")
+        note_subtype = self.env.ref("mail.mt_note")
+        for note in notes:
+            self.assertEqual(note.subtype_id, note_subtype)
+            self.assertTrue(note.is_internal)
+            self.assertEqual(note.message_type, "notification")
+            self.assertRegex(note.message_id, r"^<[^@]+@[^>]+>$")
+            self.assertIn("Silver", note.body)
+            self.assertEqual(note.author_id, self.env.user.partner_id)
+        self.assertEqual(len(set(notes.mapped("message_id"))), 2)
+        self.assertIn("&lt;b&gt;", self._log_tier_change_with_markup(customers[0]), "text is escaped")
+        messages = [("model", "=", "res.partner"), ("res_id", "in", customers.ids)]
+        count = self.env["mail.message"].search_count(messages)
+        self.env["shop.crm.tier"]._cron_evaluate()
+        self.assertEqual(self.env["mail.message"].search_count(messages), count, "nothing logged twice")
+
+    def _log_tier_change_with_markup(self, customer):
+        self.silver.with_user(self.manager).name = "<b>Silver</b>"
+        self.env["shop.crm.tier"]._record_changes(
+            self.company, [(customer.id, self.silver.id, self.gold.id, "manual")], date(2026, 5, 1)
+        )
+        return customer.message_ids[0].body
 
     @freeze_time("2026-05-01")
     def test_requalifying_during_grace_and_gold_pricelist(self):

@@ -79,7 +79,7 @@ class TestTranslations(TransactionCase):
         self.assertEqual(env.ref("shop_crm.shop_crm_menu_config").name, "配置")
         self.assertEqual(env.ref("shop_crm.res_partner_menu_shop_customers").name, "客户")
         self.assertEqual(env.ref("shop_crm.group_shop_crm_manager").name, "经理")
-        self.assertEqual(env["ir.model"]._get("shop.crm.demo").name, "门店客户管理演示店铺生成器")
+        self.assertEqual(env["ir.model"]._get("shop.crm.tier").name, "会员等级")
         birthday = env["ir.model.fields"]._get("res.partner", "birthday")
         self.assertEqual(birthday.field_description, "生日")
 

@@ -1,11 +1,14 @@
-"""Builds the demo flower shop through Odoo's own models.
+"""Builds the demo flower shop through Odoo's own models: tooling, not part of the addon.
 
-The plan (customers, products, orders) comes from :mod:`..lib.demo_plan`; this model turns it into real
+The plan (customers, products, orders) comes from ``lib/demo_plan.py``; this builder turns it into real
 records: staff users, customers, a POS shop whose monthly sessions hold really paid orders (created with
 ``pos.order.sync_from_ui``, the same entry point the POS uses) and closed like a cashier would, and
-confirmed sales orders for business customers. Run by ``make demo`` (never on install)::
+confirmed sales orders for business customers. It loads a chart of accounts and sets the company currency
+to CNY, so it is NOT a model of ``shop_crm``: nothing registers it in a database. ``make demo`` runs it in
+``scripts/odoo shell`` (``scripts/demo_generate.py``)::
 
-    env["shop.crm.demo"]._generate(anchor=date.today())
+    from odoo.addons.shop_crm.scripts.demo_shop import DemoShop
+    DemoShop(env).generate(anchor=date.today())
 """
 
 import logging
@@ -15,10 +18,9 @@ from datetime import date, datetime, time, timedelta
 
 import pytz
 
-from odoo import Command, api, models
+from odoo import Command
+from odoo.addons.shop_crm.lib import demo_plan
 from odoo.exceptions import UserError
-
-from ..lib import demo_plan
 
 _logger = logging.getLogger(__name__)
 
@@ -38,12 +40,13 @@ PAYMENT_METHOD_NAMES = {
 ORDER_BATCH = 200
 
 
-class ShopCrmDemo(models.AbstractModel):
-    _name = "shop.crm.demo"
-    _description = "Shop CRM demo shop generator"
+class DemoShop:
+    """The demo shop builder, on an Odoo environment (an administrator's: ``env`` of ``odoo shell``)."""
 
-    @api.model
-    def _generate(
+    def __init__(self, env):
+        self.env = env
+
+    def generate(
         self,
         seed=2024,
         anchor=None,
@@ -71,7 +74,7 @@ class ShopCrmDemo(models.AbstractModel):
                 allowed_company_ids=[company.id],
             )
         )
-        demo = self.with_env(env)
+        demo = DemoShop(env)
         plan = demo_plan.build_plan(
             seed=seed, anchor=anchor, customers=customers, days=days, staff_count=len(STAFF) - 1
         )
@@ -631,8 +634,7 @@ class ShopCrmDemo(models.AbstractModel):
             order.date_order = self._to_utc(when.when)
         return orders
 
-    @api.model
-    def _summary_lines(self):
+    def summary_lines(self):
         """Counts of what Shop CRM holds and has computed, printed at the end of ``make demo``."""
         partners = self.env["res.partner"]
         customers = [("is_shop_customer", "=", True)]
