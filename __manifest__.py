@@ -38,6 +38,7 @@
         "views/res_config_settings_views.xml",
         "views/shop_crm_segment_views.xml",
         "views/shop_crm_campaign_views.xml",
+        "views/shop_crm_member_day_views.xml",
         "views/shop_crm_menus.xml",
     ],
     "assets": {

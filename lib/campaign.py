@@ -21,6 +21,7 @@ a 0 % control group has no baseline: no lift, no interval, no incremental revenu
 import math
 import random
 from datetime import time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 Z_95 = 1.96
 
@@ -113,3 +114,38 @@ def cumulative_by_day(first_days, start_day, window_days):
         total += first_days.get(day, 0)
         series.append((day, total))
     return series
+
+
+# ---- member days (会员日) ----------------------------------------------------------------------------
+
+
+def member_day_on(day, recurrence, weekday=None, month_day=None):
+    """Whether ``day`` (a date) is a member day: ``weekly`` on ``weekday`` (0 = Monday ... 6 = Sunday), or
+    ``monthly`` on ``month_day`` (1-31; in a shorter month, its last day: the 31st falls on 30 April)."""
+    if recurrence == "weekly":
+        return weekday is not None and day.weekday() == int(weekday)
+    if recurrence == "monthly":
+        if not month_day:
+            return False
+        next_month = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        last = (next_month - timedelta(days=1)).day
+        return day.day == min(int(month_day), last)
+    raise ValueError(f"unknown recurrence {recurrence!r}")
+
+
+def next_member_day(after, recurrence, weekday=None, month_day=None):
+    """The first member day on or after ``after`` (within the next 62 days; None if there is none)."""
+    for offset in range(62):
+        day = after + timedelta(days=offset)
+        if member_day_on(day, recurrence, weekday, month_day):
+            return day
+    return None
+
+
+def member_day_extra(points, multiplier):
+    """The extra points of a member day with ``multiplier`` (2 = double) on ``points`` earned (the tier
+    bonus included), rounded half up to the cent (as the decimal numbers read: 16.665 gives 16.67)."""
+    if multiplier <= 1 or points <= 0:
+        return 0.0
+    extra = Decimal(str(points)) * (Decimal(str(multiplier)) - 1)
+    return float(extra.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))

@@ -15,6 +15,7 @@ from . import (
     shop_crm_feedback,
     shop_crm_festival,
     shop_crm_followup_rule,
+    shop_crm_member_day,
     shop_crm_nightly,
     shop_crm_occasion,
     shop_crm_points,

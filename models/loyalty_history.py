@@ -12,6 +12,7 @@ KINDS = [
     ("referral", "Referral Reward"),
     ("compensation", "Compensation"),
     ("gift", "Gift"),
+    ("member_day", "Member Day Bonus"),
 ]
 
 

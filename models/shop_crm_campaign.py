@@ -511,6 +511,7 @@ class ShopCrmCampaign(models.Model):
             > campaign.start_day + timedelta(days=campaign.results_days - 1)
         )
         over.write({"state": "done"})
+        self.env["shop.crm.member.day"]._roll_programs()
 
     # ---- results (published definitions, lib/campaign.py) -------------------------------------------
 

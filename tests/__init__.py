@@ -10,6 +10,7 @@ from . import (
     test_feedback,
     test_followups,
     test_marketing_composers,
+    test_member_days,
     test_members,
     test_membership_rules,
     test_nightly,

@@ -84,3 +84,29 @@ class TestCampaignRules(BaseCase):
         series = campaign.cumulative_by_day({date(2026, 3, 2): 2, date(2026, 3, 4): 1}, date(2026, 3, 1), 5)
         self.assertEqual([count for _day, count in series], [0, 2, 2, 3, 3])
         self.assertEqual(series[-1][0], date(2026, 3, 5))
+
+    def test_member_day_recurrence(self):
+        wednesday = date(2026, 3, 11)
+        self.assertTrue(campaign.member_day_on(wednesday, "weekly", weekday=2))
+        self.assertFalse(campaign.member_day_on(wednesday, "weekly", weekday=3))
+        self.assertFalse(campaign.member_day_on(date(2026, 3, 12), "weekly", weekday=2))
+        self.assertTrue(campaign.member_day_on(date(2026, 3, 31), "monthly", month_day=31))
+        self.assertTrue(
+            campaign.member_day_on(date(2026, 4, 30), "monthly", month_day=31), "last day instead"
+        )
+        self.assertFalse(campaign.member_day_on(date(2026, 4, 29), "monthly", month_day=31))
+        self.assertTrue(campaign.member_day_on(date(2026, 2, 28), "monthly", month_day=30))
+        self.assertTrue(campaign.member_day_on(date(2026, 3, 8), "monthly", month_day=8))
+        self.assertEqual(campaign.next_member_day(date(2026, 3, 12), "weekly", weekday=2), date(2026, 3, 18))
+        self.assertEqual(campaign.next_member_day(date(2026, 3, 11), "weekly", weekday=2), wednesday)
+        self.assertEqual(
+            campaign.next_member_day(date(2026, 4, 1), "monthly", month_day=31), date(2026, 4, 30)
+        )
+        with self.assertRaises(ValueError):
+            campaign.member_day_on(wednesday, "yearly")
+
+    def test_member_day_extra(self):
+        self.assertEqual(campaign.member_day_extra(150.0, 2.0), 150.0, "double points: as much again")
+        self.assertEqual(campaign.member_day_extra(33.33, 1.5), 16.67)
+        self.assertEqual(campaign.member_day_extra(100.0, 1.0), 0.0)
+        self.assertEqual(campaign.member_day_extra(0.0, 2.0), 0.0)
