@@ -623,13 +623,13 @@ class ShopCrmCampaign(models.Model):
         if lift >= 0:
             return self.env._(
                 "+%(lift)s points (±%(ci)s) more customers came back than without the campaign",
-                lift=f"{lift:.1f}",
-                ci=f"{ci:.1f}",
+                lift=round(lift, 1),
+                ci=round(ci, 1),
             )
         return self.env._(
             "%(lift)s points (±%(ci)s) fewer customers came back than without the campaign",
-            lift=f"{lift:.1f}",
-            ci=f"{ci:.1f}",
+            lift=round(lift, 1),
+            ci=round(ci, 1),
         )
 
     def _local_label(self, moment):
