@@ -14,6 +14,7 @@ KINDS = [
     ("gift", "Gift"),
     ("forfeit", "Forfeited (Card Closed)"),
     ("opening", "Opening Balance"),
+    ("member_day", "Member Day Bonus"),
 ]
 
 

@@ -475,6 +475,36 @@ class ResCompany(models.Model):
     def _check_shop_crm_neglected_days(self):
         if any(company.shop_crm_neglected_days < 1 for company in self):
             raise ValidationError(self.env._("The neglected customer days must be at least 1."))
+    # ---- campaigns ----------------------------------------------------------------------------------
+    shop_crm_campaign_cap_messages = fields.Integer(
+        "Campaign Messages at Most",
+        default=2,
+        help="A customer gets at most this many campaign messages in the frequency cap days (0: no cap).",
+    )
+    shop_crm_campaign_cap_days = fields.Integer("Frequency Cap Days", default=30)
+    shop_crm_quiet_start = fields.Float(
+        "No SMS From",
+        default=21.0,
+        help="Quiet hours, in the shop's timezone: campaign SMS wait until they end.",
+    )
+    shop_crm_quiet_end = fields.Float("No SMS Until", default=9.0)
+
+    @api.constrains(
+        "shop_crm_campaign_cap_messages",
+        "shop_crm_campaign_cap_days",
+        "shop_crm_quiet_start",
+        "shop_crm_quiet_end",
+    )
+    def _check_shop_crm_campaign_settings(self):
+        for company in self:
+            if company.shop_crm_campaign_cap_messages < 0 or company.shop_crm_campaign_cap_days < 1:
+                raise ValidationError(
+                    self.env._(
+                        "The frequency cap needs a number of messages (0 or more) and at least one day."
+                    )
+                )
+            if not (0 <= company.shop_crm_quiet_start < 24 and 0 <= company.shop_crm_quiet_end < 24):
+                raise ValidationError(self.env._("The quiet hours must be between 00:00 and 23:59."))
 
     # ---- feedback tickets ---------------------------------------------------------------------------
     shop_crm_sla_hours_low = fields.Integer("SLA Hours: Low", default=72)

@@ -58,6 +58,14 @@ class ResConfigSettings(models.TransientModel):
     shop_crm_own_customers_only = fields.Boolean(
         related="company_id.shop_crm_own_customers_only", readonly=False
     )
+    shop_crm_campaign_cap_messages = fields.Integer(
+        related="company_id.shop_crm_campaign_cap_messages", readonly=False
+    )
+    shop_crm_campaign_cap_days = fields.Integer(
+        related="company_id.shop_crm_campaign_cap_days", readonly=False
+    )
+    shop_crm_quiet_start = fields.Float(related="company_id.shop_crm_quiet_start", readonly=False)
+    shop_crm_quiet_end = fields.Float(related="company_id.shop_crm_quiet_end", readonly=False)
 
     def action_shop_crm_recompute_analytics(self):
         self.env["shop.crm.analytics"].run(company=self.company_id)

@@ -421,6 +421,24 @@ class ResPartner(models.Model):
         "partner_id",
         "Personal Information Requests",
         groups="shop_crm.group_shop_crm_manager",
+    # ---- campaign segments (models/shop_crm_segment.py): search-only helpers for the domain editor ----
+    shop_crm_segment_id = fields.Many2one(
+        "shop.crm.segment",
+        "In Segment",
+        compute="_compute_shop_crm_segment_id",
+        search="_search_shop_crm_segment_id",
+    )
+    birthday_in_months = fields.Integer(
+        "Birthday In (months)",
+        compute="_compute_shop_crm_relative_months",
+        search="_search_birthday_in_months",
+        help="0: the birthday is this month, 1: next month... (the shop's month).",
+    )
+    member_since_months = fields.Integer(
+        "Member For (months)",
+        compute="_compute_shop_crm_relative_months",
+        search="_search_member_since_months",
+        help="0: joined this month, 1: last month... (the shop's month).",
     )
 
     _sql_constraints = [
@@ -430,6 +448,66 @@ class ResPartner(models.Model):
             "This member code is already used in this company.",
         ),
     ]
+
+    def _compute_shop_crm_segment_id(self):
+        self.shop_crm_segment_id = False
+
+    def _search_shop_crm_segment_id(self, operator, value):
+        if operator not in ("=", "in") or not value:
+            return NotImplemented
+        segments = self.env["shop.crm.segment"].browse(value if isinstance(value, list) else [value])
+        if len(segments) != 1:
+            return NotImplemented
+        return [("id", "in", segments._partners_query())]
+
+    @api.depends("birthday", "member_since")
+    def _compute_shop_crm_relative_months(self):
+        today = self.env.company._shop_crm_today()
+        for partner in self:
+            partner.birthday_in_months = (
+                (partner.birthday.month - today.month) % 12 if partner.birthday else False
+            )
+            partner.member_since_months = (
+                (today.year - partner.member_since.year) * 12 + today.month - partner.member_since.month
+                if partner.member_since
+                else False
+            )
+
+    def _search_birthday_in_months(self, operator, value):
+        month = self.env.company._shop_crm_today().month
+        expression = SQL(
+            "MOD(EXTRACT(MONTH FROM %s)::int - %s + 12, 12)", SQL.identifier(self._table, "birthday"), month
+        )
+        return self._search_shop_crm_months("birthday", expression, operator, value)
+
+    def _search_member_since_months(self, operator, value):
+        today = self.env.company._shop_crm_today()
+        column = SQL.identifier(self._table, "member_since")
+        expression = SQL(
+            "(%s - EXTRACT(YEAR FROM %s)::int) * 12 + %s - EXTRACT(MONTH FROM %s)::int",
+            today.year,
+            column,
+            today.month,
+            column,
+        )
+        return self._search_shop_crm_months("member_since", expression, operator, value)
+
+    def _search_shop_crm_months(self, column, expression, operator, value):
+        operators = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+        if operator not in operators or isinstance(value, bool) or not isinstance(value, int):
+            return NotImplemented
+        self.flush_model([column])
+        query = Query(self.env, self._table, self._table_sql)
+        query.add_where(
+            SQL(
+                "%s IS NOT NULL AND %s %s %s",
+                SQL.identifier(self._table, column),
+                expression,
+                SQL(operators[operator]),
+                value,
+            )
+        )
+        return [("id", "in", query)]
 
     @api.depends("member_code")
     def _compute_is_member(self):

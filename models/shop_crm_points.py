@@ -16,8 +16,9 @@ from odoo.tools import SQL, float_compare, float_round
 from ..lib import membership
 
 POS_PAID_STATES = ("paid", "done", "invoiced")
-# Award kinds whose sum is what an order earned (taken back by refunds and cancellations).
-EARNING_KINDS = ("earn", "bonus")
+# Award kinds whose sum is what an order earned (taken back by refunds and cancellations); member days:
+# models/shop_crm_member_day.py.
+EARNING_KINDS = ("earn", "bonus", "member_day")
 
 
 class ShopCrmPoints(models.AbstractModel):
@@ -238,6 +239,7 @@ class ShopCrmPoints(models.AbstractModel):
                     ),
                 }
             )
+        entries += self.env["shop.crm.member.day"]._points_entries(order, company, entries, common)
         if order._name == "pos.order":
             earned = sum(entry["issued"] for entry in entries)
             entries += self._redeem_entries(order, card, common, earned)

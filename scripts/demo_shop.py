@@ -93,7 +93,10 @@ class DemoShop:
         visits = demo._create_visits(company, plan, partners, anchor)
         tickets = demo._create_feedback(company, plan, partners, anchor)
         demo._create_care_rules(company)
+        campaign = demo._create_campaign(company, anchor)
+        demo._create_member_days(company)
         return {
+            "campaign": campaign.name,
             "feedback": len(tickets),
             "visits": len(visits),
             "members": len(members),
@@ -480,6 +483,87 @@ class DemoShop:
             ]
         )
 
+    def _create_campaign(self, company, anchor):
+        """A finished campaign: a return coupon for 金卡 and above, started 40 days before the anchor day
+        with a 30-day results window and a 10 % control group, so its results come from the demo's real
+        orders. Coupon only (no message is queued in the demo database)."""
+        segment = self.env["shop.crm.segment"].create(
+            {"name": "金卡及以上", "domain": repr([("tier_id.sequence", ">=", 30)]), "company_id": company.id}
+        )
+        program = self.env["loyalty.program"].create(
+            {
+                "name": "金卡回归券 9折",
+                "program_type": "coupons",
+                "trigger": "with_code",
+                "applies_on": "current",
+                "company_id": company.id,
+                "pos_ok": True,
+                "sale_ok": True,
+                "rule_ids": [Command.clear()],
+                "reward_ids": [
+                    Command.clear(),
+                    Command.create(
+                        {
+                            "reward_type": "discount",
+                            "discount_mode": "percent",
+                            "discount": 10,
+                            "discount_applicability": "order",
+                            "required_points": 1,
+                        }
+                    ),
+                ],
+            }
+        )
+        campaign = self.env["shop.crm.campaign"].create(
+            {
+                "name": "金卡老客回归",
+                "company_id": company.id,
+                "segment_id": segment.id,
+                "seed": 20240601,
+                "offer": "coupon",
+                "coupon_program_id": program.id,
+                "channel": "none",
+            }
+        )
+        campaign.action_schedule()
+        # as if started 40 days ago: the results window (30 days) is over, its purchases are the demo's
+        start_day = anchor - timedelta(days=40)
+        campaign.write(
+            {
+                "state": "done",
+                "start_day": start_day,
+                "started_at": company._shop_crm_day_start(start_day) + timedelta(hours=10),
+            }
+        )
+        campaign.recipient_ids.coupon_id.write({"expiration_date": start_day + timedelta(days=30)})
+        return campaign
+
+    def _create_member_days(self, company):
+        """每周三会员日: 金卡 95折 (Odoo promotion on the 金卡 member prices) and double points for 银卡 and
+        above."""
+        tiers = self.env["shop.crm.tier"].search([("company_id", "=", company.id)])
+        gold = tiers.filtered(lambda tier: tier.name == "金卡")
+        self.env["shop.crm.member.day"].create(
+            [
+                {
+                    "name": "每周三会员日: 金卡 95折",
+                    "company_id": company.id,
+                    "tier_ids": [Command.set(gold.ids)],
+                    "recurrence": "weekly",
+                    "weekday": "2",
+                    "discount_percent": 5,
+                },
+                {
+                    "name": "每周三会员日: 银卡及以上双倍积分",
+                    "company_id": company.id,
+                    "tier_ids": [Command.set(tiers.filtered(lambda tier: tier.sequence >= 20).ids)],
+                    "recurrence": "weekly",
+                    "weekday": "2",
+                    "points_multiplier": 2,
+                },
+            ]
+        )
+
     def _create_pos_shop(self, company):
         config = self.env["pos.config"].create(
             {"name": "花语花店 收银台 Front counter", "company_id": company.id}
@@ -670,4 +754,6 @@ class DemoShop:
         lines.append(f"care_given {self.env['shop.crm.care.log'].search_count([])}")
         lines.append(f"important_dates {self.env['shop.crm.occasion'].search_count([])}")
         lines.append(f"consents {self.env['shop.crm.consent'].search_count([('granted', '=', True)])}")
+        for campaign in self.env["shop.crm.campaign"].search([("state", "=", "done")]):
+            lines.append(f"campaign {campaign.name}: {campaign.results_summary}")
         return lines

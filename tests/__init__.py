@@ -1,6 +1,8 @@
 from . import (
     test_access,
     test_analytics,
+    test_campaign_rules,
+    test_campaigns,
     test_care,
     test_chinese_calendar,
     test_clv_math,
@@ -12,6 +14,8 @@ from . import (
     test_followups,
     test_import,
     test_kpi,
+    test_marketing_composers,
+    test_member_days,
     test_members,
     test_membership_rules,
     test_nightly,

@@ -57,3 +57,15 @@ class TestUi(HttpCase):
         self.start_tour("/odoo", "shop_crm_member_tour", login="tour_manager")
         self.assertEqual(customer.points_balance, 1225)
         self.assertIn("Late delivery", customer.points_history_ids[:1].description)
+
+    def test_manager_runs_a_campaign(self):
+        """A manager creates a segment, starts a campaign for it and sees the recipients."""
+        new_test_user(self.env, login="tour_campaigns", groups="shop_crm.group_shop_crm_manager")
+        customer = self.env["res.partner"].create({"name": "Tour Customer"})
+        self.start_tour("/odoo", "shop_crm_campaign_tour", login="tour_campaigns")
+        segment = self.env["shop.crm.segment"].search([("name", "=", "Tour audience")])
+        self.assertIn(customer, segment._partners())
+        campaign = self.env["shop.crm.campaign"].search([("segment_id", "=", segment.id)])
+        self.assertEqual(campaign.state, "running")
+        recipient = campaign.recipient_ids.filtered(lambda row: row.partner_id == customer)
+        self.assertEqual((recipient.recipient_group, recipient.points_given), ("treated", 10))

@@ -5,4 +5,9 @@ from . import (
     shop_crm_points_adjust,
     shop_crm_privacy_anonymize,
     shop_crm_reassign,
+    mail_compose_message,
+    shop_crm_feedback_compensate,
+    shop_crm_points_adjust,
+    shop_crm_reassign,
+    sms_composer,
 )
