@@ -129,9 +129,7 @@ class PosOrder(models.Model):
             order.shop_crm_points_earned = Points._earned_on(order, card)
             order.shop_crm_points_balance = card.points
             soon = company._shop_crm_today() + timedelta(days=RECEIPT_EXPIRY_DAYS)
-            order.shop_crm_points_expiring = dict(Points._expiry_rows(company, soon, card)).get(
-                card.id, 0.0
-            )
+            order.shop_crm_points_expiring = dict(Points._expiry_rows(company, soon, card)).get(card.id, 0.0)
 
     @api.constrains("shop_crm_feedback_comment")
     def _check_shop_crm_feedback_comment(self):

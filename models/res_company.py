@@ -475,6 +475,7 @@ class ResCompany(models.Model):
     def _check_shop_crm_neglected_days(self):
         if any(company.shop_crm_neglected_days < 1 for company in self):
             raise ValidationError(self.env._("The neglected customer days must be at least 1."))
+
     # ---- campaigns ----------------------------------------------------------------------------------
     shop_crm_campaign_cap_messages = fields.Integer(
         "Campaign Messages at Most",

@@ -55,6 +55,7 @@ class ResConfigSettings(models.TransientModel):
 
     def action_shop_crm_validations(self):
         return self.env["ir.actions.act_window"]._for_xml_id("shop_crm.shop_crm_clv_validation_action")
+
     shop_crm_own_customers_only = fields.Boolean(
         related="company_id.shop_crm_own_customers_only", readonly=False
     )

@@ -1,13 +1,10 @@
-from datetime import timedelta
-from textwrap import shorten
-
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.query import Query
 
-from ..lib import chinese_calendar, customer_card, membership, phone
+from ..lib import membership, phone
 from .shop_crm_customer_value import CLASSES, CLV_METHODS, SEGMENTS, STAGES, VALUE_FIELDS
 
 VALUE_TABLE = "shop_crm_customer_value"
@@ -421,6 +418,7 @@ class ResPartner(models.Model):
         "partner_id",
         "Personal Information Requests",
         groups="shop_crm.group_shop_crm_manager",
+    )
     # ---- campaign segments (models/shop_crm_segment.py): search-only helpers for the domain editor ----
     shop_crm_segment_id = fields.Many2one(
         "shop.crm.segment",
