@@ -184,6 +184,14 @@ def _read_xls(content):
     return pd.DataFrame(rows[1:], columns=[str(header) for header in rows[0]], dtype=object)
 
 
+def _is_utf8(content):
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def decode(content):
     """Text of a CSV file: UTF-8 with or without BOM, else GB18030 (a superset of GBK and GB2312). Raises
     FileError("encoding") when it is neither, FileError("not_spreadsheet") for binary content."""
@@ -191,10 +199,8 @@ def decode(content):
         raise FileError("not_spreadsheet", "binary content")
     if content.startswith(b"\xef\xbb\xbf"):
         content = content[3:]
-    try:
+    if _is_utf8(content):
         return content.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
     try:
         return content.decode("gb18030")
     except UnicodeDecodeError as error:

@@ -495,7 +495,8 @@ class ShopCrmImport(models.AbstractModel):
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
-                "SELECT DISTINCT b.value FROM res_partner p, jsonb_each_text(p.barcode) b WHERE b.value = ANY(%s)",
+                "SELECT DISTINCT b.value FROM res_partner p, jsonb_each_text(p.barcode) b "
+                "WHERE b.value = ANY(%s)",
                 list(codes.values()),
             )
         )
