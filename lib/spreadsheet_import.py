@@ -9,6 +9,7 @@ the code into a translated message. Row 0 is the file itself (a missing column).
 import csv
 import io
 import re
+import struct
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -162,10 +163,11 @@ def _read_xlsx(content):
 def _read_xls(content):
     """Old Excel files with xlrd 1.2 directly (pandas asks for xlrd >= 2.0.1, Odoo pins 1.2)."""
     import xlrd
+    import xlrd.compdoc
 
     try:
         book = xlrd.open_workbook(file_contents=content)
-    except xlrd.XLRDError as error:
+    except (xlrd.XLRDError, xlrd.compdoc.CompDocError, struct.error, IndexError) as error:
         raise FileError("not_spreadsheet", str(error)) from error
     sheet = book.sheet_by_index(0)
     if sheet.nrows == 0:
