@@ -9,6 +9,7 @@ the code into a translated message. Row 0 is the file itself (a missing column).
 import csv
 import io
 import re
+import struct
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -162,10 +163,11 @@ def _read_xlsx(content):
 def _read_xls(content):
     """Old Excel files with xlrd 1.2 directly (pandas asks for xlrd >= 2.0.1, Odoo pins 1.2)."""
     import xlrd
+    import xlrd.compdoc
 
     try:
         book = xlrd.open_workbook(file_contents=content)
-    except xlrd.XLRDError as error:
+    except (xlrd.XLRDError, xlrd.compdoc.CompDocError, struct.error, IndexError) as error:
         raise FileError("not_spreadsheet", str(error)) from error
     sheet = book.sheet_by_index(0)
     if sheet.nrows == 0:
@@ -184,6 +186,14 @@ def _read_xls(content):
     return pd.DataFrame(rows[1:], columns=[str(header) for header in rows[0]], dtype=object)
 
 
+def _is_utf8(content):
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def decode(content):
     """Text of a CSV file: UTF-8 with or without BOM, else GB18030 (a superset of GBK and GB2312). Raises
     FileError("encoding") when it is neither, FileError("not_spreadsheet") for binary content."""
@@ -191,10 +201,8 @@ def decode(content):
         raise FileError("not_spreadsheet", "binary content")
     if content.startswith(b"\xef\xbb\xbf"):
         content = content[3:]
-    try:
+    if _is_utf8(content):
         return content.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
     try:
         return content.decode("gb18030")
     except UnicodeDecodeError as error:

@@ -27,7 +27,7 @@ class ShopCrmLegacyPurchase(models.Model):
     reference = fields.Char(
         required=True, readonly=True, help="The receipt or order number in the old system."
     )
-    items = fields.Text("Items", readonly=True)
+    items = fields.Text(readonly=True)
     channel = fields.Char(readonly=True)
     import_file = fields.Char("Imported From", readonly=True)
 
@@ -40,7 +40,9 @@ class ShopCrmLegacyPurchase(models.Model):
     ]
 
     def write(self, vals):
-        raise UserError(self.env._("Imported purchases cannot be changed."))
+        if self:
+            raise UserError(self.env._("Imported purchases cannot be changed."))
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_imported(self):

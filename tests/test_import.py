@@ -503,7 +503,7 @@ class TestDuplicatesAndMerge(ImportCase):
         action = Duplicate.with_user(self.manager).search([("partner_id", "=", first.id)]).action_merge()
         self.assertEqual(action["res_model"], "base.partner.merge.automatic.wizard")
         self.assertEqual(set(action["context"]["active_ids"]), {first.id, second.id})
-        wizard = self.env["base.partner.merge.automatic.wizard"].with_context(action["context"]).create({})
+        wizard = self.env["base.partner.merge.automatic.wizard"].with_context(**action["context"]).create({})
         self.assertEqual(wizard.partner_ids, first | second)
         wizard.dst_partner_id = first
         wizard.action_merge()
