@@ -603,6 +603,7 @@ class TestKpiReports(KpiCase):
         ).stdout.decode()
         self.assertIn("林美美", text)
         self.assertIn(self.member.member_code, text)
+        self.assertEqual(text.count("\f"), 1, "one card-sized page")
 
     def test_points_statement(self):
         with freeze_time(local(date(2026, 4, 15))):
