@@ -722,8 +722,12 @@ class ShopCrmKpi(models.AbstractModel):
                 ("date_deadline", ">=", date_from),
                 ("date_deadline", "<=", date_to),
             ]
-            if user:
-                domain.append(("user_id", "=", user.id))
+            # the customers' staff member, as the KPI counts them (not the activity's assignee)
+            customers = [("company_id", "in", [company.id, False])] + (
+                [("user_id", "=", user.id)] if user else []
+            )
+            partners = self.env["res.partner"].with_context(active_test=False).search(customers)
+            domain.append(("res_id", "in", partners.ids))
             return self._kpi_window(labels[key], "mail.activity", domain, {"active_test": False})
         if key == "visits":
             domain = [("company_id", "=", company.id), ("date", ">=", start), ("date", "<", end)]

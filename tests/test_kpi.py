@@ -357,6 +357,10 @@ class TestKpiCustomerCare(KpiCase):
         self.assertEqual(mine["followups_due"], 3)
         self.assertAlmostEqual(mine["followups_on_time"], 1 / 3)
         self.assertEqual(mine["visits"], 3)
+        action = self.Kpi.with_user(self.staff).kpi_action("followups_due", *P)
+        activities = self.env["mail.activity"].with_context(active_test=False).search(action["domain"])
+        self.assertEqual(len(activities), 3)
+        self.assertEqual(action["context"], {"active_test": False}, "done ones too")
 
     def test_tickets(self):
         k = self._compute()
@@ -599,6 +603,7 @@ class TestKpiReports(KpiCase):
         ).stdout.decode()
         self.assertIn("林美美", text)
         self.assertIn(self.member.member_code, text)
+        self.assertEqual(text.count("\f"), 1, "one card-sized page")
 
     def test_points_statement(self):
         with freeze_time(local(date(2026, 4, 15))):
