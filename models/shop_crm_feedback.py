@@ -141,9 +141,10 @@ class ShopCrmFeedback(models.Model):
                 ticket.nps_value = {"promoter": 100, "passive": 0, "detractor": -100}[category]
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        result = super()._compute_access_url()
         for ticket in self:
             ticket.access_url = f"/shop_crm/feedback/{ticket.id}"
+        return result
 
     @api.depends("access_url", "access_token")
     def _compute_public_url(self):

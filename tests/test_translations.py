@@ -61,7 +61,8 @@ class TestTranslations(TransactionCase):
         live = {
             row[4] for row in _AddonTermsReader(self.env.cr, modules=["shop_crm"]) if row[0] == "shop_crm"
         }
-        self.assertIn("Only an administrator can generate the demo shop.", live, "code terms are read")
+        code_term = "Only Shop CRM managers can recompute the customer analytics."
+        self.assertIn(code_term, live, "code terms are read")
         self.assertIn("Shop CRM", live, "menu terms are read")
         template = polib.pofile(str(I18N / "shop_crm.pot"))
         msgids = {entry.msgid for entry in template if not entry.obsolete}
