@@ -285,7 +285,7 @@ class ShopCrmCampaign(models.Model):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("shop_crm.shop_crm_campaign_recipient_action")
         action["domain"] = [("campaign_id", "=", self.id)]
-        action["context"] = {"search_default_group_by_recipient_group": 1}
+        action["context"] = {"create": False}
         return action
 
     # ---- starting: freeze the audience, draw the control group, give the offer -----------------------

@@ -484,15 +484,15 @@ class DemoShop:
         )
 
     def _create_campaign(self, company, anchor):
-        """A finished campaign: a return coupon for 金卡 and above, started 40 days before the anchor day
+        """A finished campaign: a return coupon for the members, started 40 days before the anchor day
         with a 30-day results window and a 10 % control group, so its results come from the demo's real
         orders. Coupon only (no message is queued in the demo database)."""
         segment = self.env["shop.crm.segment"].create(
-            {"name": "金卡及以上", "domain": repr([("tier_id.sequence", ">=", 30)]), "company_id": company.id}
+            {"name": "全部会员", "domain": repr([("member_code", "!=", False)]), "company_id": company.id}
         )
         program = self.env["loyalty.program"].create(
             {
-                "name": "金卡回归券 9折",
+                "name": "会员回归券 9折",
                 "program_type": "coupons",
                 "trigger": "with_code",
                 "applies_on": "current",
@@ -516,7 +516,7 @@ class DemoShop:
         )
         campaign = self.env["shop.crm.campaign"].create(
             {
-                "name": "金卡老客回归",
+                "name": "会员回归活动",
                 "company_id": company.id,
                 "segment_id": segment.id,
                 "seed": 20240601,

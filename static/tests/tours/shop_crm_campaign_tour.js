@@ -37,7 +37,7 @@ registry.category("web_tour.tours").add("shop_crm_campaign_tour", {
         },
         {
             content: "The segment is saved with its live count",
-            trigger: ".o_form_saved button[name=action_open_customers] .o_stat_value",
+            trigger: "button[name=action_open_customers] .o_stat_value",
         },
         {
             content: "Start a campaign for the segment",
@@ -71,7 +71,7 @@ registry.category("web_tour.tours").add("shop_crm_campaign_tour", {
         },
         {
             content: "Start it",
-            trigger: ".o_form_saved button[name=action_schedule]",
+            trigger: "button[name=action_schedule]:contains(Start)",
             run: "click",
         },
         {
