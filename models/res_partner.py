@@ -1,10 +1,13 @@
+from datetime import timedelta
+from textwrap import shorten
+
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.query import Query
 
-from ..lib import membership, phone
+from ..lib import chinese_calendar, customer_card, membership, phone
 from .shop_crm_customer_value import CLASSES, CLV_METHODS, SEGMENTS, STAGES, VALUE_FIELDS
 
 VALUE_TABLE = "shop_crm_customer_value"
@@ -817,3 +820,403 @@ class ResPartner(models.Model):
             "target": "new",
             "context": {"default_partner_id": self.id},
         }
+
+    # ---- Point of Sale: the customer card and sign-up at the till --------------------------------
+    shop_crm_pos_card = fields.Json(
+        "Customer Card",
+        compute="_compute_shop_crm_pos_card",
+        groups="point_of_sale.group_pos_user",
+        help="What the cashier sees of the customer at the Point of Sale (loaded with the customer).",
+    )
+    shop_crm_mobile_search = fields.Char(
+        "Mobile (any form)",
+        compute="_compute_shop_crm_mobile_search",
+        search="_search_shop_crm_mobile_search",
+        help="Search only: finds the customer whose normalised mobile is the searched number, however it "
+        "is typed (+86, spaces, dashes).",
+    )
+
+    def _compute_shop_crm_mobile_search(self):
+        self.shop_crm_mobile_search = False
+
+    def _search_shop_crm_mobile_search(self, operator, value):
+        if operator not in ("=", "ilike", "=ilike", "like", "=like") or not isinstance(value, str):
+            return NotImplemented
+        # the till's partner search sends "<typed text>%" (a prefix search on every field)
+        normalized = phone.normalize_or_none(value.strip().rstrip("%"), self._shop_crm_phone_region())
+        return [("mobile_normalized", "=", normalized)] if normalized else [("id", "=", False)]
+
+    def _shop_crm_phone_region(self):
+        return self.env.company.country_id.code or phone.DEFAULT_REGION
+
+    @api.depends_context("company", "lang")
+    def _compute_shop_crm_pos_card(self):
+        """The cards of all these customers in a few queries (the till loads them with the customers).
+        Read server-side: the cashier sees what the card shows, not the customers' analytics, tickets or
+        visits themselves."""
+        company = self.env.company
+        today = company._shop_crm_today()
+        customers = self.sudo().with_company(company).filtered(lambda p: p.id and p.is_shop_customer)
+        self.shop_crm_pos_card = False
+        if not customers:
+            return
+        currency = company.currency_id
+        segments = dict(self._fields["rfm_segment"]._description_selection(self.env))
+        stages = dict(self._fields["lifecycle_stage"]._description_selection(self.env))
+
+        members = customers.filtered("member_code")
+        cards = members.member_card_id
+        expiring = dict(
+            self.env["shop.crm.points"]
+            .sudo()
+            ._expiry_rows(company, today + timedelta(days=EXPIRY_SOON_DAYS), cards=cards)
+        )
+        tiers = self.env["shop.crm.tier"].sudo().search([("company_id", "=", company.id)])
+        rules = [tier._rule() for tier in tiers]
+        tier_names = {tier.id: tier.name for tier in tiers}
+        totals = self.env["shop.crm.tier"].sudo()._member_totals(company, members, today) if tiers else {}
+
+        dates = {partner.id: [] for partner in customers}  # [(date, label, trigger, tier)]
+        for partner in customers.filtered("birthday"):
+            day = chinese_calendar.next_occurrence(
+                "solar", partner.birthday.month, partner.birthday.day, False, today
+            )
+            dates[partner.id].append((day, self.env._("Birthday"), "birthday"))
+        occasions = self.env["shop.crm.occasion"].sudo().search([("partner_id", "in", customers.ids)])
+        for occasion in occasions:
+            try:
+                day = occasion._next_occurrence(today)
+            except ValueError:
+                day = None
+            if day:
+                dates[occasion.partner_id.id].append((day, occasion.name, "occasion"))
+        care_rules = (
+            self.env["shop.crm.care.rule"]
+            .sudo()
+            .search([("company_id", "=", company.id), ("trigger", "in", ["birthday", "occasion"])])
+        )
+        complaints = {}
+        tickets = (
+            self.env["shop.crm.feedback"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("partner_id", "in", customers.ids),
+                    ("company_id", "=", company.id),
+                    ("feedback_type", "=", "complaint"),
+                    ("stage", "in", ["new", "in_progress"]),
+                ],
+                ["name", "partner_id", "description", "stage"],
+                order="received_date, id",
+            )
+        )
+        ticket_stages = dict(tickets._fields["stage"]._description_selection(self.env))
+        for ticket in tickets:
+            complaints.setdefault(ticket.partner_id.id, []).append(ticket)
+
+        for partner in customers:
+            progress = customer_card.tier_progress(
+                rules, partner.tier_id.id or None, totals.get(partner.id, {})
+            )
+            soon = [
+                (day, label, trigger)
+                for day, label, trigger in sorted(dates[partner.id], key=lambda item: item[0])
+                if customer_card.within_window(day, today)
+            ]
+            own_complaints = complaints.get(partner.id, [])
+            flags = customer_card.flags(
+                partner.churn_warning,
+                [day for day, _label, _trigger in soon],
+                [ticket.name for ticket in own_complaints],
+                partner.do_not_contact,
+                today,
+            )
+            card = partner.member_card_id
+            date_lines = [
+                {
+                    "label": label,
+                    "date": fields.Date.to_string(day),
+                    "days": (day - today).days,
+                    "text": self._shop_crm_date_text(label, (day - today).days),
+                    "offer": self._shop_crm_care_offer(care_rules, trigger, partner.tier_id),
+                }
+                for day, label, trigger in soon
+            ]
+            self.browse(partner.id).shop_crm_pos_card = {
+                "member_code": partner.member_code or False,
+                "tier": partner.tier_id.name or False,
+                "tier_progress": progress
+                and self._shop_crm_progress_text(progress, tier_names[progress.tier.id], currency),
+                "points": card.points if card else False,
+                "points_expiring": expiring.get(card.id, 0.0) if card else 0.0,
+                "value_class": partner.rfm_class or False,
+                "segment": segments.get(partner.rfm_segment) or False,
+                "stage": stages.get(partner.lifecycle_stage) or False,
+                "staff": partner.user_id.name or False,
+                "preferences": partner.preference_notes or False,
+                "flags": flags,
+                "churn_reason": partner.churn_reason or False,
+                "dates": date_lines,
+                "complaints": [
+                    {"reference": ticket.name, "stage": ticket_stages.get(ticket.stage)}
+                    for ticket in own_complaints
+                ],
+                "do_not_contact": partner.do_not_contact,
+                "alerts": self._shop_crm_alerts(
+                    customer_card.popup_flags(flags), partner, date_lines, own_complaints
+                ),
+            }
+
+    def _shop_crm_progress_text(self, progress, tier_name, currency):
+        spend = progress.spend_missing and currency.format(progress.spend_missing)
+        points = progress.points_missing and f"{progress.points_missing:g}"
+        if spend and points:
+            if progress.require_both:
+                return self.env._(
+                    "%(amount)s and %(points)s points more to %(tier)s",
+                    amount=spend,
+                    points=points,
+                    tier=tier_name,
+                )
+            return self.env._(
+                "%(amount)s or %(points)s points more to %(tier)s",
+                amount=spend,
+                points=points,
+                tier=tier_name,
+            )
+        if spend:
+            return self.env._("%(amount)s more to %(tier)s", amount=spend, tier=tier_name)
+        if points:
+            return self.env._("%(points)s points more to %(tier)s", points=points, tier=tier_name)
+        return False
+
+    def _shop_crm_date_text(self, label, days):
+        if days == 0:
+            return self.env._("%(occasion)s today", occasion=label)
+        if days == 1:
+            return self.env._("%(occasion)s tomorrow", occasion=label)
+        return self.env._("%(occasion)s in %(days)s days", occasion=label, days=days)
+
+    def _shop_crm_care_offer(self, care_rules, trigger, tier):
+        """What the care rule for this kind of date offers this customer (empty without a rule)."""
+        offers = []
+        for rule in care_rules:
+            if rule.trigger != trigger or (rule.tier_id and rule.tier_id != tier):
+                continue
+            if rule.gift_points:
+                points = f"{rule.gift_points:g}"
+                offers.append(self.env._("%(rule)s: %(points)s points gift", rule=rule.name, points=points))
+            elif rule.coupon_program_id:
+                offers.append(
+                    self.env._(
+                        "%(rule)s: a %(coupon)s coupon", rule=rule.name, coupon=rule.coupon_program_id.name
+                    )
+                )
+            else:
+                offers.append(rule.name)
+        return "; ".join(offers) or False
+
+    def _shop_crm_alerts(self, popup_flags, partner, date_lines, complaints):
+        """The popup's lines: what it is and what to say or offer."""
+        alerts = []
+        if "churn" in popup_flags:
+            alerts.append(
+                {
+                    "kind": "churn",
+                    "title": self.env._("Churn warning: %(reason)s", reason=partner.churn_reason),
+                    "advice": self.env._("Welcome them back and ask how they have been."),
+                }
+            )
+        if "date" in popup_flags:
+            for line in date_lines:
+                advice = self.env._("Wish them well for it.")
+                if line["offer"]:
+                    advice = self.env._("Wish them well for it. Offer: %(offer)s", offer=line["offer"])
+                alerts.append({"kind": "date", "title": line["text"], "advice": advice})
+        if "complaint" in popup_flags:
+            for ticket in complaints:
+                alerts.append(
+                    {
+                        "kind": "complaint",
+                        "title": self.env._(
+                            "Open complaint %(reference)s: %(description)s",
+                            reference=ticket.name,
+                            description=shorten(ticket.description or "", 80, placeholder="…"),
+                        ),
+                        "advice": self.env._("Apologise and tell them where it stands; do not argue."),
+                    }
+                )
+        return alerts
+
+    def _shop_crm_check_pos_user(self):
+        if not self.env.user.has_group("point_of_sale.group_pos_user"):
+            raise AccessError(self.env._("Only Point of Sale users can do this at the till."))
+
+    @api.model
+    def _shop_crm_normalize_mobile(self, mobile):
+        """The E.164 form of a mobile typed at the till, or a clear error."""
+        try:
+            normalized = phone.normalize(mobile, self._shop_crm_phone_region(), mobile_only=True)
+        except phone.PhoneError as error:
+            raise UserError(
+                self.env._("%(mobile)s is not a valid mobile number.", mobile=(mobile or "").strip())
+            ) from error
+        if not normalized:
+            raise UserError(self.env._("Enter the customer's mobile number."))
+        return normalized
+
+    @api.model
+    def _shop_crm_same_mobile(self, normalized):
+        """The customer who already has this normalised mobile (active or archived), if any. Searched as
+        superuser: a duplicate is a duplicate even when the cashier cannot read it."""
+        return (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("mobile_normalized", "=", normalized)], order="active desc, id", limit=1)
+        )
+
+    @api.model
+    def shop_crm_pos_check_mobile(self, mobile):
+        """Till: the normalised ``mobile`` and the existing customer who has it (to offer instead of a new
+        one): {"mobile": "+86…", "partner_id": id or False, "partner_name": name or False}."""
+        self._shop_crm_check_pos_user()
+        normalized = self._shop_crm_normalize_mobile(mobile)
+        existing = self._shop_crm_same_mobile(normalized).with_env(self.env)
+        offered = existing if existing.has_access("read") and existing.active else self.browse()
+        return {
+            "mobile": normalized,
+            "partner_id": offered.id or False,
+            "partner_name": offered.name or (existing and self.env._("another customer")) or False,
+        }
+
+    @api.model
+    def shop_crm_pos_find_referrer(self, term):
+        """Till: the customers whose member code or mobile is ``term`` ([{id, name, member_code}])."""
+        self._shop_crm_check_pos_user()
+        term = (term or "").strip()
+        if not term:
+            return []
+        domain = [("member_code", "=", term)]
+        normalized = phone.normalize_or_none(term, self._shop_crm_phone_region())
+        if normalized:
+            domain = ["|", *domain, ("mobile_normalized", "=", normalized)]
+        return self.search_read(domain, ["name", "member_code"], limit=5)
+
+    @api.model
+    def shop_crm_pos_sign_up(self, values, config_id):
+        """Till: a new member from the sign-up form: ``values`` {mobile, name, birthday (YYYY-MM-DD),
+        gender, consents [channel, …], referred_by_id}. Refuses a mobile another customer has. Enrols the
+        customer at once (member code, card) so that this first order already earns points, records the
+        consents given at the till (dated, source "till"), and returns the new customer's id."""
+        self._shop_crm_check_pos_user()
+        config = self.env["pos.config"].browse(int(config_id)).exists()
+        if not config:
+            raise UserError(self.env._("This Point of Sale does not exist any more."))
+        config.check_access("read")
+        company = config.company_id
+        name = (values.get("name") or "").strip()
+        if not name:
+            raise UserError(self.env._("Enter the customer's name."))
+        normalized = self._shop_crm_normalize_mobile(values.get("mobile"))
+        birthday = values.get("birthday") or False
+        if birthday:
+            try:
+                birthday = fields.Date.to_date(birthday)
+            except ValueError as error:
+                raise UserError(self.env._("The birthday is not a valid date.")) from error
+            if birthday > company._shop_crm_today():
+                raise UserError(self.env._("The birthday cannot be in the future."))
+        gender = values.get("gender") or False
+        if gender and gender not in dict(GENDERS):
+            raise UserError(self.env._("Unknown gender: %(gender)s.", gender=gender))
+        channels = list(dict.fromkeys(values.get("consents") or []))
+        unknown = set(channels) - set(dict(CONTACT_CHANNELS))
+        if unknown:
+            raise UserError(
+                self.env._("Unknown contact channel: %(channel)s.", channel=", ".join(sorted(unknown)))
+            )
+        referrer = self.browse()
+        if values.get("referred_by_id"):
+            referrer = self.browse(int(values["referred_by_id"])).exists()
+            if not referrer:
+                raise UserError(self.env._("The referring customer does not exist any more."))
+            referrer.check_access("read")
+        # two tills signing up the same mobile at the same moment: the second waits, then finds the first
+        self.env.cr.execute(
+            SQL("SELECT pg_advisory_xact_lock(hashtext(%s))", f"shop_crm_mobile:{normalized}")
+        )
+        self.flush_model(["mobile", "mobile_normalized"])
+        existing = self._shop_crm_same_mobile(normalized).with_env(self.env)
+        if existing:
+            raise UserError(
+                self.env._(
+                    "A customer with the mobile %(mobile)s already exists (%(customer)s): pick that customer "
+                    "instead of signing up a new one.",
+                    mobile=normalized,
+                    customer=existing.name if existing.has_access("read") else self.env._("another customer"),
+                )
+            )
+        # The cashier signs up a member without the contact-creation right: only these fields, checked
+        # above, are written as superuser.
+        partner = (
+            self.sudo()
+            .with_company(company)
+            .create(
+                {
+                    "name": name,
+                    "mobile": values.get("mobile").strip(),
+                    "country_id": company.country_id.id or False,
+                    "birthday": birthday,
+                    "gender": gender,
+                    "referred_by_id": referrer.id or False,
+                    "source_channel": "referral" if referrer else "walk_in",
+                }
+            )
+        )
+        partner._shop_crm_enroll(company)
+        if channels:
+            self.env["shop.crm.consent"].sudo().with_company(company).create(
+                [
+                    {"partner_id": partner.id, "channel": channel, "granted": True, "source": "till"}
+                    for channel in channels
+                ]
+            )
+        partner.message_post(
+            body=self.env._(
+                "Signed up at the Point of Sale %(pos)s by %(user)s.",
+                pos=config.name,
+                user=self.env.user.name,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        return partner.id
+
+    def shop_crm_pos_note_visit(self, kinds):
+        """Till: the cashier noted the popup's alerts (``kinds``: churn, date, complaint): one in-store
+        visit by the cashier, for the current company. Returns the visit id."""
+        self.ensure_one()
+        self._shop_crm_check_pos_user()
+        self.check_access("read")
+        kinds = [kind for kind in kinds or [] if kind in customer_card.POPUP_FLAGS]
+        if not kinds:
+            raise UserError(self.env._("There is nothing to note for this customer."))
+        purpose = "complaint" if "complaint" in kinds else "win_back" if "churn" in kinds else "occasion"
+        card = self.shop_crm_pos_card or {}
+        notes = "\n".join(alert["title"] for alert in card.get("alerts", []) if alert["kind"] in kinds)
+        # Cashiers without Shop CRM rights record this one kind of visit, by themselves, in store.
+        visit = (
+            self.env["shop.crm.visit"]
+            .sudo()
+            .create(
+                {
+                    "partner_id": self.id,
+                    "user_id": self.env.uid,
+                    "company_id": self.env.company.id,
+                    "channel": "in_store",
+                    "purpose": purpose,
+                    "outcome": "reached",
+                    "notes": notes or False,
+                }
+            )
+        )
+        return visit.id
