@@ -26,7 +26,7 @@ Usage (with the project's virtualenv; ``.ci/run`` runs the small size)::
    redemption was either taken from the card or recorded as its shortfall (never both, never twice), and
    an order whose validation reserved its points is never short;
    every card's balance equals the sum of its ledger and is never negative; no confirmed order keeps an
-   open reservation; no unexpected error reached a till. Prints ``pos concurrency: N passed, M failed``
+   open reservation; no unexpected error reached a till. Prints ``pos_concurrency: N passed, M failed``
    and exits 1 on any failure. Bounded by ``--timeout`` seconds and by the number of orders.
 The server and the database are removed at the end (``--keep-db`` keeps the database).
 """
@@ -304,7 +304,7 @@ def main() -> int:
     server = None
     started = time.monotonic()
     try:
-        pc.say(f"pos concurrency: database {db} (log: {log})")
+        pc.say(f"pos_concurrency: database {db} (log: {log})")
         pc.create_database(db, "shop_crm", log)
         shop = pc.odoo_shell(
             db,
@@ -314,14 +314,14 @@ def main() -> int:
         )
         server = pc.Server(db, args.workers, work / "pos_concurrency_server.log")
         server.wait_ready()
-        pc.say(f"pos concurrency: Odoo with {args.workers} workers on {server.url}; {args.tills} tills")
+        pc.say(f"pos_concurrency: Odoo with {args.workers} workers on {server.url}; {args.tills} tills")
         run = Run(args, shop, server.url, db)
         traffic = time.monotonic()
         run.run_threads(run.sell)
         if not run.unexpected:
             run.run_threads(run.replay)
         pc.say(
-            f"pos concurrency: till traffic {time.monotonic() - traffic:.1f}s: "
+            f"pos_concurrency: till traffic {time.monotonic() - traffic:.1f}s: "
             + ", ".join(f"{key} {value}" for key, value in sorted(run.stats.items()))
         )
         server.stop()
@@ -333,8 +333,8 @@ def main() -> int:
             pc.drop_database(db, work)
     for failure in failures[:20]:
         pc.say(f"FAILED: {failure}")
-    pc.say(f"pos concurrency: finished in {time.monotonic() - started:.0f}s")
-    pc.say(f"pos concurrency: {passed} passed, {len(failures)} failed")
+    pc.say(f"pos_concurrency: finished in {time.monotonic() - started:.0f}s")
+    pc.say(f"pos_concurrency: {passed} passed, {len(failures)} failed")
     return 1 if failures else 0
 
 
