@@ -38,7 +38,6 @@ Usage (with the project's virtualenv; ``make bench ARGS="analytics ..."`` does t
 from __future__ import annotations
 
 import argparse
-import configparser
 import contextlib
 import datetime
 import hashlib
@@ -53,7 +52,7 @@ import threading
 import time
 from pathlib import Path
 
-import psycopg2
+from bench_common import connect, odoo_options, say, work_dir
 from psycopg2 import sql
 
 ROOT = Path(__file__).resolve().parent.parent  # the addon folder (repository root)
@@ -96,42 +95,6 @@ FROM (
     GROUP BY o.partner_id
 ) AS s
 """
-
-
-def say(text: str = "") -> None:
-    """Write one line of the report to standard output (flushed: the build takes minutes)."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
-# ---- environment: the generated Odoo configuration -----------------------------------------------------
-
-
-def work_dir() -> Path:
-    """$WORK of scripts/common.sh (where setup.sh writes odoo.conf and odoo_src)."""
-    out = subprocess.run(
-        ["bash", "-c", 'source "$1/scripts/common.sh" && printf %s "$WORK"', "bash", str(ROOT)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return Path(out.stdout)
-
-
-def odoo_options(work: Path) -> dict[str, str]:
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.read(work / "odoo.conf")
-    return dict(parser["options"])
-
-
-def connect(options: dict[str, str], dbname: str):
-    """A psycopg2 connection with the settings of odoo.conf."""
-    kwargs = {"dbname": dbname}
-    for key in ("host", "port", "user", "password"):
-        value = options.get(f"db_{key}")
-        if value and value != "False":
-            kwargs[key] = value
-    return psycopg2.connect(**kwargs)
 
 
 def database_exists(options: dict[str, str], name: str) -> bool:

@@ -39,27 +39,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_common import say, work_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "import.json"
 TIERS = ["普通会员", "银卡", "金卡", "钻石"]
 TAGS = ["VIP", "老客户", "企业客户", "新客", "花艺课"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = ["芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超"]
-
-
-def say(text=""):
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
-def work_dir() -> Path:
-    out = subprocess.run(
-        ["bash", "-c", 'source "$1/scripts/common.sh" && printf %s "$WORK"', "bash", str(ROOT)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return Path(out.stdout)
 
 
 def create_database(db: str, work: Path) -> None:

@@ -7,7 +7,6 @@ Nothing here is imported by the addon: it is tooling, kept out of what a product
 
 from __future__ import annotations
 
-import configparser
 import json
 import os
 import signal
@@ -18,42 +17,11 @@ import time
 import uuid as uuidlib
 from pathlib import Path
 
-import psycopg2
 import requests
+from bench_common import connect, odoo_options, say, work_dir  # noqa: F401  (say: pc.say in the scripts)
 
 ROOT = Path(__file__).resolve().parent.parent  # the addon folder (repository root)
 RESULT_MARK = "SHOP_CRM_POS_SETUP "
-
-
-def say(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
-def work_dir() -> Path:
-    """$WORK of scripts/common.sh (where setup.sh writes odoo.conf and odoo_src)."""
-    out = subprocess.run(
-        ["bash", "-c", 'source "$1/scripts/common.sh" && printf %s "$WORK"', "bash", str(ROOT)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return Path(out.stdout)
-
-
-def odoo_options(work: Path) -> dict[str, str]:
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.read(work / "odoo.conf")
-    return dict(parser["options"])
-
-
-def connect(options: dict[str, str], dbname: str):
-    kwargs = {"dbname": dbname}
-    for key in ("host", "port", "user", "password"):
-        value = options.get(f"db_{key}")
-        if value and value != "False":
-            kwargs[key] = value
-    return psycopg2.connect(**kwargs)
 
 
 def query(options: dict[str, str], db: str, statement: str, params=None) -> list[tuple]:
