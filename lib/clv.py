@@ -357,14 +357,12 @@ def _bgnbd_terms(
     return ll, grad, np.isfinite(ll)
 
 
-class _BgNbdMeanLogLikelihood:
-    """The weighted mean of :func:`_bgnbd_terms` over fixed data and its gradient, fast.
-
-    Same value and gradient as ``scale @ ll, scale @ grad``, but the special functions, which depend on
-    the frequency alone, are computed once per distinct frequency (and summed with the weight of its
-    customers), and the logarithms of alpha + T and alpha + t_x once per distinct T and t_x: a chain's
-    hundreds of thousands of profiles share a few hundred frequencies and ages. ``scale`` sums to 1.
-    """
+class _GroupedProfiles:
+    """Profiles (x, t_x, T) with weights ``scale`` (summing to 1), grouped for the mean log-likelihoods
+    below: the special functions, which depend on the frequency alone, are computed once per distinct
+    frequency (and summed with the weight of its customers), and the logarithms of alpha + T and
+    alpha + t_x once per distinct T and t_x: a chain's hundreds of thousands of profiles share a few
+    hundred frequencies and ages."""
 
     def __init__(self, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, scale: np.ndarray) -> None:
         self.frequencies, self.frequency_index = np.unique(x, return_inverse=True)
@@ -375,6 +373,11 @@ class _BgNbdMeanLogLikelihood:
         self.recencies, self.recency_index = np.unique(t_x, return_inverse=True)
         self.repeat = x > 0
         self.scale = scale
+
+
+class _BgNbdMeanLogLikelihood(_GroupedProfiles):
+    """The weighted mean of :func:`_bgnbd_terms` over fixed data and its gradient, fast: the same value
+    and gradient as ``scale @ ll, scale @ grad``, computed per group (:class:`_GroupedProfiles`)."""
 
     def __call__(self, log_params: np.ndarray) -> tuple[float, np.ndarray]:
         r, alpha, a, b = np.exp(log_params)
@@ -505,6 +508,21 @@ def _maximise(
     return log_params, finite and stationary and not on_bound, message
 
 
+def _fit_data(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, weights: ArrayLike | None):
+    """The validated profiles a purchase model is fitted on: ``(x, t_x, T, scale, total)`` without the
+    zero-weight rows, t_x = 0 for customers without a repeat purchase, ``scale`` the weights over their
+    ``total`` (an average log-likelihood is well-scaled for the optimiser)."""
+    x, t_x, big_t = validate_rfm(frequency, recency, T)
+    w = _validate_weights(weights, len(x))
+    if len(x) == 0:
+        raise ValueError("cannot fit the BG/NBD model on no customers")
+    keep = w > 0
+    x, t_x, big_t, w = x[keep], t_x[keep], big_t[keep], w[keep]
+    t_x = np.where(x > 0, t_x, 0.0)
+    total = float(np.sum(w))
+    return x, t_x, big_t, w / total, total
+
+
 def fit_bgnbd(
     frequency: ArrayLike,
     recency: ArrayLike,
@@ -525,15 +543,7 @@ def fit_bgnbd(
     it never raises for a failed optimisation, only for invalid input (ValueError).
     """
     penalizer = _check_penalizer(penalizer)
-    x, t_x, big_t = validate_rfm(frequency, recency, T)
-    w = _validate_weights(weights, len(x))
-    if len(x) == 0:
-        raise ValueError("cannot fit the BG/NBD model on no customers")
-    keep = w > 0
-    x, t_x, big_t, w = x[keep], t_x[keep], big_t[keep], w[keep]
-    t_x = np.where(x > 0, t_x, 0.0)
-    total = float(np.sum(w))
-    scale = w / total  # average log-likelihood: well-scaled for the optimiser
+    x, t_x, big_t, scale, total = _fit_data(frequency, recency, T, weights)
     mean_log_likelihood = _BgNbdMeanLogLikelihood(x, t_x, big_t, scale)
     objective = _penalised_objective(mean_log_likelihood, np.full(4, penalizer))
     start = np.log(np.asarray(initial, dtype=np.float64))
@@ -552,7 +562,7 @@ def fit_bgnbd(
     )
 
 
-class _ConstantDropoutMeanLogLikelihood:
+class _ConstantDropoutMeanLogLikelihood(_GroupedProfiles):
     """Weighted mean log-likelihood of the constant-dropout limit of the BG/NBD and its gradient with
     respect to (log r, log alpha, logit p), computed as :class:`_BgNbdMeanLogLikelihood` does.
 
@@ -562,14 +572,7 @@ class _ConstantDropoutMeanLogLikelihood:
     """
 
     def __init__(self, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, scale: np.ndarray) -> None:
-        self.frequencies, self.frequency_index = np.unique(x, return_inverse=True)
-        self.frequency_weight = np.bincount(
-            self.frequency_index, weights=scale, minlength=len(self.frequencies)
-        )
-        self.ages, self.age_index = np.unique(big_t, return_inverse=True)
-        self.recencies, self.recency_index = np.unique(t_x, return_inverse=True)
-        self.repeat = x > 0
-        self.scale = scale
+        super().__init__(x, t_x, big_t, scale)
         self.mean_frequency = float(self.frequency_weight @ self.frequencies)
 
     def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -613,18 +616,11 @@ def fit_constant_dropout(
     optimiser failed or p ran to 0 or 1 (no dropout, or everybody dropping out, in the data).
     """
     penalizer = _check_penalizer(penalizer)
-    x, t_x, big_t = validate_rfm(frequency, recency, T)
-    w = _validate_weights(weights, len(x))
-    if len(x) == 0:
-        raise ValueError("cannot fit the BG/NBD model on no customers")
+    x, t_x, big_t, scale, total = _fit_data(frequency, recency, T, weights)
     r0, alpha0, p0 = (float(v) for v in initial)
     if not (r0 > 0 and alpha0 > 0 and 0 < p0 < 1):
         raise ValueError("initial must be (r > 0, alpha > 0, 0 < p < 1)")
-    keep = w > 0
-    x, t_x, big_t, w = x[keep], t_x[keep], big_t[keep], w[keep]
-    t_x = np.where(x > 0, t_x, 0.0)
-    total = float(np.sum(w))
-    mean_log_likelihood = _ConstantDropoutMeanLogLikelihood(x, t_x, big_t, w / total)
+    mean_log_likelihood = _ConstantDropoutMeanLogLikelihood(x, t_x, big_t, scale)
     objective = _penalised_objective(mean_log_likelihood, np.array([penalizer, penalizer, 0.0]))
     start = np.array([math.log(r0), math.log(alpha0), math.log(p0 / (1.0 - p0))])
     theta, converged, message = _maximise(objective, start)
