@@ -341,23 +341,34 @@ class ShopCrmFeedback(models.Model):
             [("pos_order_id", "=", order.id), ("channel", "=", "public_page")], limit=1
         )
         if not ticket:
-            feedback_type = (
-                "complaint" if satisfaction <= 2 else "suggestion" if satisfaction == 3 else "praise"
-            )
             ticket = self.sudo().create(
                 {
-                    "feedback_type": feedback_type,
-                    "channel": "public_page",
-                    "partner_id": order.partner_id.id,
-                    "pos_order_id": order.id,
-                    "company_id": order.company_id.id,
-                    "priority": "2" if feedback_type == "complaint" else "1",
-                    "user_id": (order.partner_id.user_id or order.user_id).id,
+                    **self._order_ticket_vals(order, self._rating_type(satisfaction), "public_page"),
                     "description": comment or self.env._("Rating from the receipt's feedback page."),
                 }
             )
         ticket._public_answer(satisfaction, nps, comment)
         return ticket
+
+    @api.model
+    def _rating_type(self, satisfaction):
+        """The ticket type of a satisfaction score: a complaint for 1-2, a suggestion for 3, praise for
+        4-5."""
+        return "complaint" if satisfaction <= 2 else "suggestion" if satisfaction == 3 else "praise"
+
+    @api.model
+    def _order_ticket_vals(self, order, feedback_type, channel):
+        """The values of the ticket of a POS order: its customer, company and the customer's staff member
+        (else the cashier); complaints have a high priority."""
+        return {
+            "feedback_type": feedback_type,
+            "channel": channel,
+            "partner_id": order.partner_id.id,
+            "pos_order_id": order.id,
+            "company_id": order.company_id.id,
+            "priority": "2" if feedback_type == "complaint" else "1",
+            "user_id": (order.partner_id.user_id or order.user_id).id,
+        }
 
     @api.model
     def _till_order_answer(self, order):
@@ -367,10 +378,10 @@ class ShopCrmFeedback(models.Model):
         same answer again (replayed syncs and queued writes)."""
         satisfaction = int(order.shop_crm_satisfaction or 0)
         comment = order.shop_crm_feedback_comment or False
-        if order.shop_crm_complaint or (satisfaction and satisfaction <= 2):
+        if order.shop_crm_complaint:
             feedback_type = "complaint"
         else:
-            feedback_type = "suggestion" if satisfaction == 3 else "praise"
+            feedback_type = self._rating_type(satisfaction) if satisfaction else "praise"
         ticket = order.sudo().shop_crm_feedback_id
         vals = {
             "feedback_type": feedback_type,
@@ -384,13 +395,8 @@ class ShopCrmFeedback(models.Model):
             return ticket
         ticket = self.sudo().create(
             {
+                **self._order_ticket_vals(order, feedback_type, "in_store"),
                 **vals,
-                "channel": "in_store",
-                "partner_id": order.partner_id.id,
-                "pos_order_id": order.id,
-                "company_id": order.company_id.id,
-                "priority": "2" if feedback_type == "complaint" else "1",
-                "user_id": (order.partner_id.user_id or order.user_id).id,
                 "answered_date": fields.Datetime.now(),
                 "description": comment or self.env._("Recorded at the till on %s.", order.display_name),
             }
