@@ -320,19 +320,25 @@ def _add(issues, mask, column, code, **params):
     issues.extend(Issue(int(row), column, code, params) for row in mask[mask].index)
 
 
+def repeated_rows(keys):
+    """``[(row, first row)]`` for every repeat of a key of ``keys`` (a Series indexed by row) after the
+    first row that has it."""
+    repeated = keys.duplicated(keep="first")
+    first_row = {}
+    for row, key in keys.items():
+        first_row.setdefault(key, row)
+    return [(row, first_row[keys[row]]) for row in repeated[repeated].index]
+
+
 def _duplicates(keys, column, code, issues):
     """Mark every repeat of a non-empty key after its first row."""
     filled = keys[keys.notna() & (keys != "")]
-    repeated = filled.duplicated(keep="first")
-    first_row = {}
-    for row, key in filled.items():
-        first_row.setdefault(key, row)
-    for row in repeated[repeated].index:
-        issues.append(
-            Issue(int(row), column, code, {"value": filled[row], "first": int(first_row[filled[row]])})
-        )
+    repeats = repeated_rows(filled)
+    issues.extend(
+        Issue(int(row), column, code, {"value": filled[row], "first": int(first)}) for row, first in repeats
+    )
     mask = pd.Series(False, index=keys.index)
-    mask[repeated[repeated].index] = True
+    mask.loc[[row for row, _first in repeats]] = True
     return mask
 
 

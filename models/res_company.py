@@ -8,7 +8,7 @@ from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from ..lib import rfm
+from ..lib import phone, rfm
 
 # The purchase history imported from another system (shop.crm.legacy.purchase): a purchase source.
 LEGACY_PURCHASES = "shop_crm_legacy_purchase"
@@ -301,6 +301,12 @@ class ResCompany(models.Model):
         tz = pytz.timezone(self._shop_crm_timezone())
         start = tz.localize(datetime.combine(fields.Date.to_date(day), time.min))
         return start.astimezone(pytz.utc).replace(tzinfo=None)
+
+    def _shop_crm_phone_region(self):
+        """The region in which a phone number typed without a country code is read: the company's
+        country, else China."""
+        self.ensure_one()
+        return self.country_id.code or phone.DEFAULT_REGION
 
     # ---- purchases: one definition for the analytics, tiers, follow-up plans and care rules ----------
 

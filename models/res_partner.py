@@ -522,7 +522,7 @@ class ResPartner(models.Model):
 
     @api.depends("mobile", "country_id")
     def _compute_mobile_normalized(self):
-        default_region = self.env.company.country_id.code or phone.DEFAULT_REGION
+        default_region = self.env.company._shop_crm_phone_region()
         for partner in self:
             partner.mobile_normalized = phone.normalize_or_none(
                 partner.mobile, partner.country_id.code or default_region
@@ -843,11 +843,9 @@ class ResPartner(models.Model):
         if operator not in ("=", "ilike", "=ilike", "like", "=like") or not isinstance(value, str):
             return NotImplemented
         # the till's partner search sends "<typed text>%" (a prefix search on every field)
-        normalized = phone.normalize_or_none(value.strip().rstrip("%"), self._shop_crm_phone_region())
+        region = self.env.company._shop_crm_phone_region()
+        normalized = phone.normalize_or_none(value.strip().rstrip("%"), region)
         return [("mobile_normalized", "=", normalized)] if normalized else [("id", "=", False)]
-
-    def _shop_crm_phone_region(self):
-        return self.env.company.country_id.code or phone.DEFAULT_REGION
 
     @api.depends_context("company", "lang")
     def _compute_shop_crm_pos_card(self):
@@ -1056,7 +1054,7 @@ class ResPartner(models.Model):
     def _shop_crm_normalize_mobile(self, mobile):
         """The E.164 form of a mobile typed at the till, or a clear error."""
         try:
-            normalized = phone.normalize(mobile, self._shop_crm_phone_region(), mobile_only=True)
+            normalized = phone.normalize(mobile, self.env.company._shop_crm_phone_region(), mobile_only=True)
         except phone.PhoneError as error:
             raise UserError(
                 self.env._("%(mobile)s is not a valid mobile number.", mobile=(mobile or "").strip())
@@ -1097,7 +1095,7 @@ class ResPartner(models.Model):
         if not term:
             return []
         domain = [("member_code", "=", term)]
-        normalized = phone.normalize_or_none(term, self._shop_crm_phone_region())
+        normalized = phone.normalize_or_none(term, self.env.company._shop_crm_phone_region())
         if normalized:
             domain = ["|", *domain, ("mobile_normalized", "=", normalized)]
         return self.search_read(domain, ["name", "member_code"], limit=5)

@@ -212,7 +212,7 @@ class ShopCrmImport(models.AbstractModel):
     # ---- customers: plan ------------------------------------------------------------------------------
 
     def _plan_customers(self, table, company):
-        region = company.country_id.code or "CN"
+        region = company._shop_crm_phone_region()
         parsed = sheet.validate_customers(
             table, self._tier_names(company), self._staff_names(company), region=region
         )
@@ -249,15 +249,11 @@ class ShopCrmImport(models.AbstractModel):
         frame.loc[other_code, "partner_id"] = None
         # two rows of the file are the same existing customer
         matched = frame["partner_id"].dropna()
-        repeated = matched.duplicated(keep="first")
-        first_row = {}
-        for row, partner_id in matched.items():
-            first_row.setdefault(partner_id, row)
-        for row in repeated[repeated].index:
-            issues.append(
-                sheet.Issue(int(row), "mobile", "same_customer", {"first": int(first_row[matched[row]])})
-            )
-        frame = frame.drop(index=repeated[repeated].index)
+        repeats = sheet.repeated_rows(matched)
+        issues.extend(
+            sheet.Issue(int(row), "mobile", "same_customer", {"first": int(first)}) for row, first in repeats
+        )
+        frame = frame.drop(index=[row for row, _first in repeats])
         # referrers: a member code or a mobile of an existing customer or of another row of this file
         self._resolve_referrers(frame, company, issues)
         bad = {issue.row for issue in issues}
@@ -756,7 +752,7 @@ class ShopCrmImport(models.AbstractModel):
     # ---- purchases ------------------------------------------------------------------------------------
 
     def _plan_purchases(self, table, company):
-        parsed = sheet.validate_purchases(table, region=company.country_id.code or "CN")
+        parsed = sheet.validate_purchases(table, region=company._shop_crm_phone_region())
         issues = list(parsed.issues)
         plan = {"rows": parsed.rows, "issues": issues, "created": 0, "updated": 0, "unchanged": 0}
         if parsed.frame.empty:
