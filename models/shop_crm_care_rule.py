@@ -11,11 +11,10 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from .res_company import LEGACY_PURCHASES
+from .shop_crm_festival import FESTIVAL_BUYING_DAYS
 
 TRIGGERS = [("birthday", "Birthday"), ("occasion", "Important Date"), ("festival", "Festival")]
 AUDIENCES = [("members", "All Members"), ("festival_buyers", "Who Bought for It Last Year")]
-# Days before a festival in which last year's orders count as bought "for" it.
-FESTIVAL_BUYING_DAYS = 7
 
 
 class ShopCrmCareRule(models.Model):
@@ -141,8 +140,7 @@ class ShopCrmCareRule(models.Model):
         label = self.festival_id.name
         key = f"festival:{self.festival_id.id}"
         if self.audience == "festival_buyers":
-            last = self.festival_id._date_in(target.year - 1)
-            ids = self._buyers(partners, last - timedelta(days=FESTIVAL_BUYING_DAYS), last)
+            ids = self._buyers(partners, *self.festival_id._buying_window(target.year - 1))
         else:
             cr.execute(
                 SQL(

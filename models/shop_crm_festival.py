@@ -1,10 +1,12 @@
-from datetime import date
+from datetime import date, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..lib import chinese_calendar
 
+# Days before a festival in which orders count as bought "for" it (care's last-year buyers, segments).
+FESTIVAL_BUYING_DAYS = 7
 BUILTIN = [(code, chinese_calendar.FESTIVAL_NAMES[code][0]) for code in chinese_calendar.FESTIVAL_CODES]
 
 
@@ -56,6 +58,12 @@ class ShopCrmFestival(models.Model):
                         name=festival.name,
                     )
                 ) from error
+
+    def _buying_window(self, year):
+        """``(first day, festival day)``: the days of solar ``year`` whose orders were bought for the
+        festival."""
+        day = self._date_in(year)
+        return day - timedelta(days=FESTIVAL_BUYING_DAYS), day
 
     def _date_in(self, year):
         """The festival's date in solar ``year``."""

@@ -13,9 +13,6 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-# Days before a festival in which last year's orders count as bought "for" it (as in the care rules).
-FESTIVAL_BUYING_DAYS = 7
-
 
 class ShopCrmSegment(models.Model):
     _name = "shop.crm.segment"
@@ -120,17 +117,12 @@ class ShopCrmSegment(models.Model):
                 )
             )
         if self.festival_id:
-            last_year = company._shop_crm_today().year - 1
-            festival_day = self.festival_id._date_in(last_year)
+            first_day, festival_day = self.festival_id._buying_window(company._shop_crm_today().year - 1)
             query.add_where(
                 SQL(
                     "%s IN (SELECT p.partner_id FROM (%s) p)",
                     alias,
-                    company._shop_crm_purchases(
-                        positive=True,
-                        since=festival_day - timedelta(days=FESTIVAL_BUYING_DAYS),
-                        until=festival_day,
-                    ),
+                    company._shop_crm_purchases(positive=True, since=first_day, until=festival_day),
                 )
             )
         return query
