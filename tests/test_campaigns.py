@@ -148,6 +148,20 @@ class TestCampaigns(ShopCrmCase):
         with self.assertRaises(ValidationError):
             self.segment.category_days = 0
 
+    def test_segment_last_years_festival_buyers(self):
+        """Bought in the week up to last year's festival (shop days): 14 February 2025, a solar festival."""
+        festival = self.env["shop.crm.festival"].create(
+            {"name": "Valentine", "calendar_type": "solar", "month": 2, "day": 14}
+        )
+        self._order(self.customers[0], local(2025, 2, 14, 23, 30))  # the festival day, late evening
+        self._order(self.customers[1], local(2025, 2, 7, 0, 30))  # 7 days before: the first day of the week
+        self._order(self.customers[2], local(2025, 2, 6, 23, 30))  # 8 days before: too early
+        self._order(self.customers[3], local(2025, 2, 15, 0, 30))  # the day after (14 February in UTC)
+        self.segment.festival_id = festival
+        with freeze_time(local(2026, 3, 10, 12)):
+            self.assertEqual(self.segment._partners(), self.customers[:2])
+            self.assertEqual(self.segment.customer_count, 2)
+
     def test_relative_month_fields(self):
         self.customers[0].birthday = date(1990, 4, 2)
         self.customers[1].birthday = date(1985, 3, 30)
