@@ -1,6 +1,23 @@
 import json
 
+from freezegun import freeze_time
+
+from odoo import Command
 from odoo.tests import TransactionCase, new_test_user
+
+
+def confirmed_sale(env, partner, product, when, qty=1, price=None):
+    """A sales order of ``qty`` × ``product`` (at ``price``, default the product's price; a negative
+    ``qty`` is a refund) for ``partner``, without taxes, confirmed at ``when`` (a naive UTC datetime, as
+    Odoo stores it: the order's date)."""
+    line = {"product_id": product.id, "product_uom_qty": qty, "tax_id": [Command.clear()]}
+    if price is not None:
+        line["price_unit"] = price
+    with freeze_time(when):
+        order = env["sale.order"].create({"partner_id": partner.id, "order_line": [Command.create(line)]})
+        order.action_confirm()
+    order.date_order = when
+    return order
 
 
 class ShopCrmCase(TransactionCase):

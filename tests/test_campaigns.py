@@ -13,7 +13,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
-from .common import ShopCrmCase
+from .common import ShopCrmCase, confirmed_sale
 
 START = datetime(2026, 3, 10, 2, 0)  # 10:00 in Shanghai
 SHANGHAI = timedelta(hours=8)
@@ -99,20 +99,7 @@ class TestCampaigns(ShopCrmCase):
         )
 
     def _order(self, partner, utc, product=None, qty=1):
-        with freeze_time(utc):
-            order = self.env["sale.order"].create(
-                {
-                    "partner_id": partner.id,
-                    "order_line": [
-                        Command.create(
-                            {"product_id": (product or self.vase).id, "product_uom_qty": qty, "tax_id": []}
-                        )
-                    ],
-                }
-            )
-            order.action_confirm()
-        order.date_order = utc
-        return order
+        return confirmed_sale(self.env, partner, product or self.vase, utc, qty=qty)
 
     def _campaign(self, **vals):
         return (

@@ -12,7 +12,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import BaseCase, HttpCase, new_test_user, tagged
 
 from ..lib import kpi
-from .common import ShopCrmCase
+from .common import ShopCrmCase, confirmed_sale
 
 P = (date(2026, 3, 1), date(2026, 3, 31))  # P' = 29 January - 28 February 2026 (31 days)
 SHANGHAI = timedelta(hours=8)
@@ -44,25 +44,9 @@ class KpiCase(ShopCrmCase):
     @classmethod
     def _sale(cls, partner, moment, amount):
         """A sales order confirmed at ``moment`` (UTC); a negative amount is a refund."""
-        with freeze_time(moment):
-            order = cls.env["sale.order"].create(
-                {
-                    "partner_id": partner.id,
-                    "order_line": [
-                        Command.create(
-                            {
-                                "product_id": cls.product.id,
-                                "product_uom_qty": 1 if amount > 0 else -1,
-                                "price_unit": abs(amount),
-                                "tax_id": [Command.clear()],
-                            }
-                        )
-                    ],
-                }
-            )
-            order.action_confirm()
-            order.date_order = moment
-        return order
+        return confirmed_sale(
+            cls.env, partner, cls.product, moment, qty=1 if amount > 0 else -1, price=abs(amount)
+        )
 
     def _compute(self, period=P, user=None, as_user=None):
         with freeze_time("2026-04-15 02:00:00"):

@@ -14,7 +14,7 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import SQL
 
-from .common import ShopCrmCase
+from .common import ShopCrmCase, confirmed_sale
 
 DAY = date(2026, 3, 10)
 # (local time, the same moment in UTC as Odoo stores it)
@@ -55,26 +55,8 @@ class TestShopDay(ShopCrmCase):
         cls.customers = Partner.create(
             [{"name": f"Night owl {time}", "user_id": cls.staff.id} for time, _utc in SALES]
         )
-        cls.orders = cls.env["sale.order"]
         for customer, (_time, utc) in zip(cls.customers, SALES, strict=True):
-            with freeze_time(utc):
-                order = cls.env["sale.order"].create(
-                    {
-                        "partner_id": customer.id,
-                        "order_line": [
-                            Command.create(
-                                {
-                                    "product_id": cls.product.id,
-                                    "product_uom_qty": 1,
-                                    "price_unit": 120,
-                                    "tax_id": [Command.clear()],
-                                }
-                            )
-                        ],
-                    }
-                )
-                order.action_confirm()
-            cls.orders |= order
+            confirmed_sale(cls.env, customer, cls.product, utc, price=120)
 
     def _local_day_sql(self, utc):
         self.env.cr.execute(SQL("SELECT %s", self.company._shop_crm_local_day(SQL("%s::timestamp", utc))))
