@@ -11,6 +11,8 @@ from odoo.tools import SQL
 from ..lib import phone, rfm
 
 # The purchase history imported from another system (shop.crm.legacy.purchase): a purchase source.
+# The states of a paid Point of Sale order (a purchase when it has a customer).
+POS_PAID_STATES = ("paid", "done", "invoiced")
 LEGACY_PURCHASES = "shop_crm_legacy_purchase"
 
 
@@ -330,9 +332,9 @@ class ResCompany(models.Model):
             legacy_bounds = SQL("%s AND o.date <= %s", legacy_bounds, until)
         return {
             "pos_order": SQL(
-                "o.company_id = %s AND o.partner_id IS NOT NULL "
-                "AND o.state IN ('paid', 'done', 'invoiced')%s",
+                "o.company_id = %s AND o.partner_id IS NOT NULL " "AND o.state IN %s%s",
                 self.id,
+                POS_PAID_STATES,
                 bounds,
             ),
             "sale_order": SQL("o.company_id = %s AND o.state = 'sale'%s", self.id, bounds),

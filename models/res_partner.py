@@ -8,6 +8,7 @@ from odoo.tools import SQL
 from odoo.tools.query import Query
 
 from ..lib import chinese_calendar, customer_card, membership, phone
+from .res_company import POS_PAID_STATES
 from .shop_crm_customer_value import CLASSES, CLV_METHODS, SEGMENTS, STAGES, VALUE_FIELDS
 
 VALUE_TABLE = "shop_crm_customer_value"
@@ -711,7 +712,7 @@ class ResPartner(models.Model):
                 [
                     ("partner_id", "=", self.id),
                     ("company_id", "=", company.id),
-                    ("state", "in", ["paid", "done", "invoiced"]),
+                    ("state", "in", POS_PAID_STATES),
                     ("amount_total", ">", 0),
                 ]
             )

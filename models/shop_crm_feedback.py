@@ -7,6 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from .res_company import POS_PAID_STATES
 from .res_partner import CONTACT_CHANNELS
 
 TYPES = [
@@ -331,7 +332,7 @@ class ShopCrmFeedback(models.Model):
     def _public_order_open(self, order):
         """Whether the feedback link of a POS order's receipt is still open (a paid order, link not
         expired)."""
-        return self._public_link_open(order, "state", ("paid", "done", "invoiced"), "date_order")
+        return self._public_link_open(order, "state", POS_PAID_STATES, "date_order")
 
     @api.model
     def _public_order_answer(self, order, satisfaction, nps, comment):

@@ -14,8 +14,8 @@ from odoo import api, fields, models
 from odoo.tools import SQL, float_compare, float_round
 
 from ..lib import membership
+from .res_company import POS_PAID_STATES
 
-POS_PAID_STATES = ("paid", "done", "invoiced")
 # Award kinds whose sum is what an order earned (taken back by refunds and cancellations); member days:
 # models/shop_crm_member_day.py.
 EARNING_KINDS = ("earn", "bonus", "member_day")
