@@ -75,10 +75,11 @@ class ResCompany(models.Model):
     )
     shop_crm_clv_penalizer = fields.Float(
         "Lifetime Value: Penalty",
-        default=0.0001,
+        default=0.03,
         digits=(16, 6),
-        help="L2 penalty on the logarithms of the model parameters (as lifetimes' penalizer_coef): keeps the "
-        "fit finite on a small shop's flat likelihood; 0 for plain maximum likelihood.",
+        help="L2 penalty on the logarithms of the model parameters, added to the total log-likelihood: keeps "
+        "the fit finite on a small shop's flat likelihood and fades as the number of customers grows; 0 for "
+        "plain maximum likelihood.",
     )
     shop_crm_clv_calibration_date = fields.Date(
         "Prediction Check: Calibration Date",
