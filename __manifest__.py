@@ -10,7 +10,17 @@
     "license": "LGPL-3",
     "depends": ["contacts", "mail", "sms", "point_of_sale", "pos_loyalty", "sale_loyalty"],
     "external_dependencies": {
-        "python": ["numpy", "scipy", "lunar_python", "pandas", "openpyxl", "xlrd", "phonenumbers"]
+        "python": [
+            "numpy",
+            "scipy",
+            "lunar_python",
+            "pandas",
+            "openpyxl",
+            "xlrd",
+            "phonenumbers",
+            "alibabacloud_dysmsapi20170525",
+            "tencentcloud",
+        ]
     },
     "data": [
         "security/shop_crm_groups.xml",

@@ -1,3 +1,5 @@
+# The SMS answer mixin first: models below inherit it.
+from . import shop_crm_sms_answer_mixin  # isort: skip
 from . import (
     loyalty_card,
     loyalty_history,
@@ -30,4 +32,5 @@ from . import (
     shop_crm_segment_change,
     shop_crm_tier,
     shop_crm_visit,
+    sms_sms,
 )

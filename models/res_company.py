@@ -8,7 +8,15 @@ from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from ..lib import phone, rfm
+from ..lib import phone, rfm, sms_gateway
+
+SMS_GATEWAYS = [
+    ("odoo", "Odoo SMS"),
+    ("aliyun", "Aliyun SMS (阿里云短信)"),
+    ("tencent", "Tencent Cloud SMS (腾讯云短信)"),
+]
+# Only managers read or write the gateway's credentials (staff never see them, not even masked).
+SMS_CREDENTIALS_GROUP = "shop_crm.group_shop_crm_manager"
 
 # The purchase history imported from another system (shop.crm.legacy.purchase): a purchase source.
 # The states of a paid Point of Sale order (a purchase when it has a customer).
@@ -515,6 +523,71 @@ class ResCompany(models.Model):
                 )
             if not (0 <= company.shop_crm_quiet_start < 24 and 0 <= company.shop_crm_quiet_end < 24):
                 raise ValidationError(self.env._("The quiet hours must be between 00:00 and 23:59."))
+
+    # ---- SMS gateway (Aliyun / Tencent Cloud for shops in China; Odoo's own SMS otherwise) ------------
+    shop_crm_sms_gateway = fields.Selection(
+        SMS_GATEWAYS,
+        "SMS Gateway",
+        default="odoo",
+        required=True,
+        help="Shop CRM's SMS (campaigns, care greetings) go through this provider.",
+    )
+    shop_crm_sms_sign_name = fields.Char(
+        "SMS Sign Name", help="The sign name (签名) the provider approved, shown in front of every SMS."
+    )
+    shop_crm_sms_key_id = fields.Char("SMS AccessKey ID / SecretId", groups=SMS_CREDENTIALS_GROUP, copy=False)
+    shop_crm_sms_secret = fields.Char(
+        "SMS AccessKey Secret / SecretKey", groups=SMS_CREDENTIALS_GROUP, copy=False
+    )
+    shop_crm_sms_app_id = fields.Char(
+        "SMS SdkAppId", help="Tencent Cloud SMS only: the SMS application (SmsSdkAppId)."
+    )
+    shop_crm_sms_region = fields.Char(
+        "SMS Region", default="ap-guangzhou", help="Tencent Cloud SMS only: the API region."
+    )
+    shop_crm_sms_endpoint = fields.Char(
+        "SMS Endpoint",
+        groups=SMS_CREDENTIALS_GROUP,
+        help="Empty: the provider's public endpoint. A host name, or http://host:port for a local server.",
+    )
+
+    @api.constrains(
+        "shop_crm_sms_gateway",
+        "shop_crm_sms_sign_name",
+        "shop_crm_sms_key_id",
+        "shop_crm_sms_secret",
+        "shop_crm_sms_app_id",
+    )
+    def _check_shop_crm_sms_gateway(self):
+        for company in self.sudo():
+            if company.shop_crm_sms_gateway == "odoo":
+                continue
+            missing = not (
+                company.shop_crm_sms_sign_name and company.shop_crm_sms_key_id and company.shop_crm_sms_secret
+            )
+            if missing or (company.shop_crm_sms_gateway == "tencent" and not company.shop_crm_sms_app_id):
+                raise ValidationError(
+                    self.env._(
+                        "The SMS gateway needs its sign name, access key and secret (and, for Tencent "
+                        "Cloud SMS, the SdkAppId)."
+                    )
+                )
+
+    def _shop_crm_sms_gateway(self):
+        """The lib/sms_gateway.py client of the company's provider, or None for Odoo's own SMS."""
+        self.ensure_one()
+        company = self.sudo()
+        if company.shop_crm_sms_gateway == "odoo":
+            return None
+        return sms_gateway.make_gateway(
+            company.shop_crm_sms_gateway,
+            company.shop_crm_sms_key_id,
+            company.shop_crm_sms_secret,
+            company.shop_crm_sms_sign_name,
+            app_id=company.shop_crm_sms_app_id,
+            region=company.shop_crm_sms_region,
+            endpoint=company.shop_crm_sms_endpoint,
+        )
 
     # ---- feedback tickets ---------------------------------------------------------------------------
     shop_crm_sla_hours_low = fields.Integer("SLA Hours: Low", default=72)

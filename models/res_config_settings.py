@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .res_company import SMS_CREDENTIALS_GROUP
+
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
@@ -67,6 +69,19 @@ class ResConfigSettings(models.TransientModel):
     )
     shop_crm_quiet_start = fields.Float(related="company_id.shop_crm_quiet_start", readonly=False)
     shop_crm_quiet_end = fields.Float(related="company_id.shop_crm_quiet_end", readonly=False)
+    shop_crm_sms_gateway = fields.Selection(related="company_id.shop_crm_sms_gateway", readonly=False)
+    shop_crm_sms_sign_name = fields.Char(related="company_id.shop_crm_sms_sign_name", readonly=False)
+    shop_crm_sms_key_id = fields.Char(
+        related="company_id.shop_crm_sms_key_id", readonly=False, groups=SMS_CREDENTIALS_GROUP
+    )
+    shop_crm_sms_secret = fields.Char(
+        related="company_id.shop_crm_sms_secret", readonly=False, groups=SMS_CREDENTIALS_GROUP
+    )
+    shop_crm_sms_app_id = fields.Char(related="company_id.shop_crm_sms_app_id", readonly=False)
+    shop_crm_sms_region = fields.Char(related="company_id.shop_crm_sms_region", readonly=False)
+    shop_crm_sms_endpoint = fields.Char(
+        related="company_id.shop_crm_sms_endpoint", readonly=False, groups=SMS_CREDENTIALS_GROUP
+    )
 
     def action_shop_crm_recompute_analytics(self):
         self.env["shop.crm.analytics"].run(company=self.company_id)

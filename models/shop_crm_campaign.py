@@ -35,7 +35,13 @@ CHANNELS = [
     ("none", "No Message (Offer Only)"),
 ]
 GROUPS = [("treated", "Treated"), ("control", "Control Group")]
-MESSAGE_STATES = [("none", "Not Planned"), ("pending", "To Send"), ("sent", "Sent"), ("skipped", "Not Sent")]
+MESSAGE_STATES = [
+    ("none", "Not Planned"),
+    ("pending", "To Send"),
+    ("sent", "Sent"),
+    ("skipped", "Not Sent"),
+    ("failed", "Refused by the SMS Provider"),
+]
 REASONS = [
     ("control", "Control group"),
     ("do_not_contact", "Asked not to be contacted"),
@@ -93,6 +99,11 @@ class ShopCrmCampaign(models.Model):
         "SMS",
         domain=[("model", "=", "shop.crm.campaign.recipient")],
         default=lambda self: self.env.ref("shop_crm.sms_template_campaign", raise_if_not_found=False),
+    )
+    sms_gateway_template = fields.Char(
+        "SMS Provider Template",
+        help="With an Aliyun or Tencent Cloud SMS gateway: the provider's approved template (code or id) of "
+        "this SMS. Its parameters, in this order: name, tier, code (the coupon), expiry.",
     )
     mail_template_id = fields.Many2one(
         "mail.template",
@@ -295,6 +306,16 @@ class ShopCrmCampaign(models.Model):
         self.check_access("write")
         if self.channel in ("sms", "sms_email") and not self.sms_template_id:
             raise UserError(self.env._("Choose the SMS of the campaign."))
+        if (
+            self.channel in ("sms", "sms_email")
+            and self.company_id.shop_crm_sms_gateway != "odoo"
+            and not self.sms_gateway_template
+        ):
+            raise UserError(
+                self.env._(
+                    "The SMS gateway sends only approved templates: enter the provider's template code."
+                )
+            )
         if self.channel in ("email", "sms_email") and not self.mail_template_id:
             raise UserError(self.env._("Choose the email of the campaign."))
         if self.channel == "none" and self.offer == "none":
@@ -482,17 +503,25 @@ class ShopCrmCampaign(models.Model):
                 )
             elif texts:
                 bodies = campaign.sms_template_id.sudo()._render_field("body", texts.ids, compute_lang=True)
-                self.env["sms.sms"].sudo().create(
-                    [
-                        {
-                            "number": recipient.partner_id.mobile_normalized,
-                            "partner_id": recipient.partner_id.id,
-                            "body": bodies[recipient.id],
-                            "state": "outgoing",
-                        }
-                        for recipient in texts
-                    ]
+                sms = (
+                    self.env["sms.sms"]
+                    .sudo()
+                    .create(
+                        [
+                            {
+                                "number": recipient.partner_id.mobile_normalized,
+                                "partner_id": recipient.partner_id.id,
+                                "body": bodies[recipient.id],
+                                "state": "outgoing",
+                                "shop_crm_company_id": company.id,
+                                "shop_crm_template_code": campaign.sms_gateway_template,
+                                "shop_crm_template_params": recipient._sms_gateway_params(),
+                            }
+                            for recipient in texts
+                        ]
+                    )
                 )
+                texts._shop_crm_link_sms(sms)
                 texts.write({"sms_status": "sent", "sms_reason": False})
                 texts.filtered(lambda recipient: not recipient.sent_at).write({"sent_at": now})
 
@@ -642,6 +671,7 @@ class ShopCrmCampaignRecipient(models.Model):
 
     _name = "shop.crm.campaign.recipient"
     _description = "Campaign Recipient"
+    _inherit = ["shop.crm.sms.answer.mixin"]
     _order = "campaign_id, id"
     _rec_name = "partner_id"
 
@@ -671,3 +701,30 @@ class ShopCrmCampaignRecipient(models.Model):
     def _compute_coupon_used(self):
         for recipient in self:
             recipient.coupon_used = bool(recipient.coupon_id) and recipient.coupon_id.points < COUPON_POINTS
+
+    def _sms_gateway_params(self):
+        """The template parameters of the campaign SMS for an SMS gateway (name, tier, code, expiry)."""
+        self.ensure_one()
+        return {
+            "name": self.partner_id.name or "",
+            "tier": self.tier_name or "",
+            "code": self.coupon_code or "",
+            "expiry": fields.Date.to_string(self.coupon_expiry) if self.coupon_expiry else "",
+        }
+
+    @api.model
+    def _shop_crm_sms_answered(self, answers):
+        """A refused SMS makes the recipient's SMS "refused" (an accepted resend makes it "sent" again)."""
+        ids = super()._shop_crm_sms_answered(answers)
+        if ids:
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE shop_crm_campaign_recipient
+                          SET sms_status = CASE WHEN sms_gateway_state = 'accepted'
+                                                THEN 'sent' ELSE 'failed' END
+                        WHERE id = ANY(%s) AND sms_status IN ('sent', 'failed')""",
+                    ids,
+                )
+            )
+            self.browse(ids).invalidate_recordset(["sms_status"])
+        return ids

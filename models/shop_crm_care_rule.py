@@ -48,6 +48,11 @@ class ShopCrmCareRule(models.Model):
         domain=[("model", "=", "res.partner")],
         help="Sent only to customers who consented to SMS marketing and have a mobile number.",
     )
+    sms_gateway_template = fields.Char(
+        "SMS Provider Template",
+        help="With an Aliyun or Tencent Cloud SMS gateway: the provider's approved template (code or id) of "
+        "this greeting. Its parameters, in this order: name, occasion.",
+    )
     gift_points = fields.Float(help="Member points given once per customer, occasion and year.")
     coupon_program_id = fields.Many2one(
         "loyalty.program",
@@ -351,8 +356,11 @@ class ShopCrmCareRule(models.Model):
                 lambda log: log.partner_id in consented and (log.partner_id.mobile or log.partner_id.phone)
             )
             if to_text:
-                to_text.partner_id.sudo()._message_sms_schedule_mass(template=self.sms_template_id.sudo())
+                sms = to_text.partner_id.sudo()._message_sms_schedule_mass(
+                    template=self.sms_template_id.sudo()
+                )
                 to_text.write({"texted": True})
+                self._route_sms(to_text, sms)
         if self.gift_points:
             self._care_points(logs)
         if self.coupon_program_id:
@@ -373,6 +381,28 @@ class ShopCrmCareRule(models.Model):
             for log, coupon in zip(logs, coupons, strict=True):
                 log.coupon_id = coupon
         return logs
+
+    def _route_sms(self, logs, sms):
+        """Mark the greetings for the shop's SMS gateway (template parameters: name, occasion) and link
+        each care given to its SMS (the provider's answer is recorded on it)."""
+        sms = sms.filtered(lambda text: text.state == "outgoing")
+        log_by_partner = {}
+        for log in logs:
+            log_by_partner.setdefault(log.partner_id.id, log)
+        params = {
+            text.id: {
+                "name": text.partner_id.name or "",
+                "occasion": log_by_partner[text.partner_id.id].label or "",
+            }
+            for text in sms
+            if text.partner_id.id in log_by_partner
+        }
+        self.env["sms.sms"]._shop_crm_mark(sms, self.company_id, self.sms_gateway_template, params)
+        linked = sms.filtered(lambda text: text.partner_id.id in log_by_partner)
+        logs_linked = self.env["shop.crm.care.log"].browse(
+            [log_by_partner[text.partner_id.id].id for text in linked]
+        )
+        logs_linked._shop_crm_link_sms(linked)
 
     def _care_activities(self, logs, bought):
         activity_type = self.env.ref("shop_crm.mail_activity_type_care")
@@ -429,6 +459,7 @@ def _is_leap(year):
 class ShopCrmCareLog(models.Model):
     _name = "shop.crm.care.log"
     _description = "Care Given"
+    _inherit = ["shop.crm.sms.answer.mixin"]
     _order = "date desc, id desc"
 
     rule_id = fields.Many2one(

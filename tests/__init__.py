@@ -28,6 +28,7 @@ from . import (
     test_rfm_rules,
     test_security,
     test_shop_day,
+    test_sms_gateway,
     test_spreadsheet_import,
     test_translations,
     test_ui,
