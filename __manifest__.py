@@ -62,6 +62,7 @@
         "views/shop_crm_menus.xml",
         "views/shop_crm_dashboard_views.xml",
         "report/shop_crm_reports.xml",
+        "data/shop_crm_kpi_mail_data.xml",
     ],
     "assets": {
         "point_of_sale._assets_pos": [

@@ -401,6 +401,39 @@ class ResCompany(models.Model):
             for table, condition in self._shop_crm_purchase_sources(until, since).items()
         )
 
+    def _shop_crm_purchase_lines(self, until=None, since=None):
+        """The product lines of the company's purchases that have lines (paid POS orders with a customer and
+        confirmed sales orders; the imported history has none) as SQL rows ``(partner_id, day, product_id,
+        qty, amount)``: ``day`` the purchase's day in the shop's timezone, ``amount`` the line's total with
+        taxes in the company currency (refund lines have a negative quantity and amount); ``since``/
+        ``until``: as ``_shop_crm_purchase_sources``."""
+        sources = self._shop_crm_purchase_sources(until, since)
+        lines = {
+            "pos_order": ("pos_order_line", "qty", "price_subtotal_incl", SQL("TRUE")),
+            "sale_order": (
+                "sale_order_line",
+                "product_uom_qty",
+                "price_total",
+                SQL("l.display_type IS NULL"),
+            ),
+        }
+        return SQL(" UNION ALL ").join(
+            SQL(
+                """SELECT o.partner_id, %(day)s AS day, l.product_id, l.%(qty)s AS qty,
+                          l.%(total)s / COALESCE(NULLIF(o.currency_rate, 0), 1) AS amount
+                     FROM %(orders)s o JOIN %(lines)s l ON l.order_id = o.id
+                    WHERE %(condition)s AND l.product_id IS NOT NULL AND %(line_condition)s""",
+                day=self._shop_crm_order_day(),
+                qty=SQL.identifier(qty),
+                total=SQL.identifier(total),
+                orders=SQL.identifier(table),
+                lines=SQL.identifier(line_table),
+                condition=sources[table],
+                line_condition=line_condition,
+            )
+            for table, (line_table, qty, total, line_condition) in lines.items()
+        )
+
     @api.model
     def _shop_crm_member_programs(self):
         """The member points programs of every company (the ones the Shop CRM ledger owns)."""
@@ -486,6 +519,18 @@ class ResCompany(models.Model):
         default=60,
         help="The dashboard lists A and B class customers with no visit and no purchase for more than this "
         "many days as neglected.",
+    )
+
+    shop_crm_monthly_report_email = fields.Boolean(
+        "Email the Monthly Report to Managers",
+        help="On the 1st of each month (in the shop's timezone) the nightly run emails last month's customer "
+        "report (PDF) to the Shop CRM managers of the company.",
+    )
+    shop_crm_monthly_report_sent = fields.Date(
+        "Monthly Report Last Emailed",
+        readonly=True,
+        copy=False,
+        help="The shop day on which the nightly run last emailed the monthly report (once per month).",
     )
 
     @api.constrains("shop_crm_neglected_days")

@@ -15,6 +15,9 @@ class ResConfigSettings(models.TransientModel):
     shop_crm_new_days = fields.Integer(related="company_id.shop_crm_new_days", readonly=False)
     shop_crm_lost_days = fields.Integer(related="company_id.shop_crm_lost_days", readonly=False)
     shop_crm_neglected_days = fields.Integer(related="company_id.shop_crm_neglected_days", readonly=False)
+    shop_crm_monthly_report_email = fields.Boolean(
+        related="company_id.shop_crm_monthly_report_email", readonly=False
+    )
     shop_crm_churn_gap_factor = fields.Float(related="company_id.shop_crm_churn_gap_factor", readonly=False)
     shop_crm_churn_min_days = fields.Integer(related="company_id.shop_crm_churn_min_days", readonly=False)
     shop_crm_churn_complaint_factor = fields.Float(

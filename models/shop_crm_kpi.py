@@ -4,13 +4,18 @@ follow-up activities, visits and feedback tickets, each dated by its day in the 
 
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, float_round
 
 from ..lib import kpi
 
 FOLLOW_UP_TYPES = ("shop_crm.mail_activity_type_follow_up", "shop_crm.mail_activity_type_churn_warning")
+# The dashboard's festival demand: festivals in the next FESTIVAL_DAYS days, their top products.
+FESTIVAL_DAYS = 60
+TOP_FESTIVAL_PRODUCTS = 10
+TOP_CATEGORIES = 5  # product categories shown per RFM segment
+TOP_MOVERS = 5  # customers up, customers down and segments in the monthly report's top movers
 
 
 class ShopCrmKpi(models.AbstractModel):
@@ -336,7 +341,7 @@ class ShopCrmKpi(models.AbstractModel):
     @api.model
     def _kpi_dashboard_scope(self, user=None):
         """Staff see their own scorecard only; managers the whole shop or one staff member."""
-        if not self.env.user.has_group("shop_crm.group_shop_crm_manager"):
+        if not self.env.su and not self.env.user.has_group("shop_crm.group_shop_crm_manager"):
             return self.env.user
         if not user:
             return self.env["res.users"]
@@ -393,7 +398,10 @@ class ShopCrmKpi(models.AbstractModel):
                 "rfm": self._chart_rfm(company, user),
                 "movement": self._chart_movement(company, user, date_from, date_to),
                 "hours": self._chart_hours(company, user, date_from, date_to),
+                "segment_categories": self._chart_segment_categories(company, user, date_from, date_to),
+                "festivals": self._chart_festivals(company, user),
             },
+            "top_movers": self._top_movers(company, user, date_from, date_to),
             "scorecards": self._scorecards(company, user, date_from, date_to),
             "neglected": self.neglected_customers(user=user),
         }
@@ -542,6 +550,254 @@ class ShopCrmKpi(models.AbstractModel):
         return [{"weekday": day, "hour": hour, "purchases": n} for day, hour, n in self.env.cr.fetchall()]
 
     @api.model
+    def _chart_segment_categories(self, company, user, date_from, date_to, limit=TOP_CATEGORIES):
+        """Top product categories per RFM segment: for each segment of the last analytics run, the ``limit``
+        product categories its customers spent most on in the period (order lines of the purchases, net of
+        refund lines, in the company currency), with the quantity and the customers who bought them."""
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH totals AS (
+                    SELECT v.rfm_segment AS segment, t.categ_id, SUM(x.amount) AS amount, SUM(x.qty) AS qty,
+                           COUNT(DISTINCT x.partner_id) FILTER (WHERE x.qty > 0) AS customers
+                      FROM (%(lines)s) x
+                      JOIN shop_crm_customer_value v
+                        ON v.partner_id = x.partner_id AND v.company_id = %(company)s
+                      JOIN product_product pp ON pp.id = x.product_id
+                      JOIN product_template t ON t.id = pp.product_tmpl_id
+                     WHERE v.rfm_segment IS NOT NULL AND %(mine)s
+                     GROUP BY 1, 2
+                ), ranked AS (
+                    SELECT totals.*,
+                           ROW_NUMBER() OVER (PARTITION BY segment ORDER BY amount DESC, categ_id) AS rank
+                      FROM totals WHERE amount > 0
+                )
+                SELECT r.segment, r.categ_id, c.complete_name, r.amount, r.qty, r.customers
+                  FROM ranked r JOIN product_category c ON c.id = r.categ_id
+                 WHERE r.rank <= %(limit)s
+                 ORDER BY r.segment, r.rank
+                """,
+                lines=company._shop_crm_purchase_lines(until=date_to, since=date_from),
+                company=company.id,
+                mine=self._kpi_customer_filter(SQL("x.partner_id"), user),
+                limit=limit,
+            )
+        )
+        rows = {}
+        for segment, categ_id, name, amount, qty, customers in self.env.cr.fetchall():
+            rows.setdefault(segment, []).append(
+                {
+                    "category_id": categ_id,
+                    "name": name,
+                    "sales": self._kpi_money(company, amount),
+                    "qty": float(qty or 0),
+                    "customers": customers,
+                }
+            )
+        segments = self.env["res.partner"]._fields["rfm_segment"]._description_selection(self.env)
+        return [
+            {"segment": value, "label": label, "categories": rows[value]}
+            for value, label in segments
+            if value in rows
+        ]
+
+    @api.model
+    def _upcoming_festivals(self, company, days=FESTIVAL_DAYS):
+        """``[(festival, next date, first day, last day of last year's buying window)]`` for the festivals of
+        the company's calendar falling in the next ``days`` days (today included), soonest first."""
+        today = company._shop_crm_today()
+        festivals = (
+            self.env["shop.crm.festival"]
+            .sudo()
+            .with_context(shop_crm_as_of=today)
+            .search([("company_id", "in", [company.id, False])])
+        )
+        upcoming = []
+        for festival in festivals:  # the calendar's festivals: dates from the calendar library, no query
+            day = festival.next_date
+            if day and day <= today + timedelta(days=days):
+                upcoming.append((festival, day, *festival._buying_window(day.year - 1)))
+        return sorted(upcoming, key=lambda item: (item[1], item[0].sequence, item[0].id))
+
+    @api.model
+    def _chart_festivals(self, company, user, days=FESTIVAL_DAYS, limit=TOP_FESTIVAL_PRODUCTS):
+        """Festival demand: for each festival in the next ``days`` days, last year's buyers (a purchase in
+        its buying window, ``shop.crm.festival._buying_window``), how many of them are still active (a
+        purchase in the last "lost after" days), and the ``limit`` products they bought most in the window
+        (net quantities of the order lines; the imported history has no lines)."""
+        upcoming = self._upcoming_festivals(company, days)
+        if not upcoming:
+            return []
+        today = company._shop_crm_today()
+        windows = SQL(
+            "SELECT * FROM unnest(%s::int[], %s::date[], %s::date[]) AS w(festival_id, first_day, last_day)",
+            [festival.id for festival, *_rest in upcoming],
+            [first for *_rest, first, _last in upcoming],
+            [last for *_rest, last in upcoming],
+        )
+        since = min(first for *_rest, first, _last in upcoming)
+        until = max(last for *_rest, last in upcoming)
+        mine = self._kpi_customer_filter(SQL("x.partner_id"), user)
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH w AS (%(windows)s), buyers AS (
+                    SELECT DISTINCT w.festival_id, x.partner_id
+                      FROM w JOIN (%(purchases)s) x ON x.day BETWEEN w.first_day AND w.last_day
+                     WHERE %(mine)s
+                ), recent AS (
+                    SELECT DISTINCT r.partner_id FROM (%(recent)s) r
+                     WHERE r.partner_id IN (SELECT partner_id FROM buyers)
+                )
+                SELECT b.festival_id, COUNT(*), COUNT(recent.partner_id)
+                  FROM buyers b LEFT JOIN recent ON recent.partner_id = b.partner_id
+                 GROUP BY 1
+                """,
+                windows=windows,
+                purchases=company._shop_crm_purchases(positive=True, since=since, until=until),
+                recent=company._shop_crm_purchases(
+                    positive=True, since=today - timedelta(days=company.shop_crm_lost_days), until=today
+                ),
+                mine=mine,
+            )
+        )
+        buyers = {festival_id: (count, active) for festival_id, count, active in self.env.cr.fetchall()}
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH w AS (%(windows)s), totals AS (
+                    SELECT w.festival_id, x.product_id, SUM(x.qty) AS qty,
+                           COUNT(DISTINCT x.partner_id) FILTER (WHERE x.qty > 0) AS customers
+                      FROM w JOIN (%(lines)s) x ON x.day BETWEEN w.first_day AND w.last_day
+                     WHERE %(mine)s
+                     GROUP BY 1, 2
+                ), ranked AS (
+                    SELECT totals.*,
+                           ROW_NUMBER() OVER (PARTITION BY festival_id ORDER BY qty DESC, product_id) AS rank
+                      FROM totals WHERE qty > 0
+                )
+                SELECT festival_id, product_id, qty, customers FROM ranked WHERE rank <= %(limit)s
+                 ORDER BY festival_id, rank
+                """,
+                windows=windows,
+                lines=company._shop_crm_purchase_lines(since=since, until=until),
+                mine=mine,
+                limit=limit,
+            )
+        )
+        products = {}
+        for festival_id, product_id, qty, customers in self.env.cr.fetchall():
+            products.setdefault(festival_id, []).append((product_id, float(qty), customers))
+        names = {
+            product.id: product.display_name
+            for product in self.env["product.product"]
+            .sudo()
+            .with_context(active_test=False)
+            .browse({row[0] for rows in products.values() for row in rows})
+        }
+        return [
+            {
+                "festival_id": festival.id,
+                "name": festival.name,
+                "date": fields.Date.to_string(day),
+                "window_from": fields.Date.to_string(first),
+                "window_to": fields.Date.to_string(last),
+                "buyers": buyers.get(festival.id, (0, 0))[0],
+                "still_active": buyers.get(festival.id, (0, 0))[1],
+                "products": [
+                    {"product_id": product_id, "name": names[product_id], "qty": qty, "customers": customers}
+                    for product_id, qty, customers in products.get(festival.id, [])
+                ],
+            }
+            for festival, day, first, last in upcoming
+        ]
+
+    @api.model
+    def _top_movers(self, company, user, date_from, date_to, limit=TOP_MOVERS):
+        """What moved most from P' to P: the ``limit`` customers whose net purchases rose most and the
+        ``limit`` whose net purchases fell most (``customers_up``/``customers_down``: id, name, previous,
+        current, change), and the RFM segments that gained or lost the most customers in P (``segments``:
+        segment, label, entered, left, net; from the change history, largest net move first)."""
+        prev_from, _prev_to = kpi.previous_period(date_from, date_to)
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH spend AS (
+                    SELECT x.partner_id,
+                           COALESCE(SUM(x.amount) FILTER (WHERE x.day >= %(date_from)s), 0) AS cur,
+                           COALESCE(SUM(x.amount) FILTER (WHERE x.day < %(date_from)s), 0) AS prev
+                      FROM (%(purchases)s) x WHERE %(mine)s
+                     GROUP BY x.partner_id
+                ), up AS (
+                    SELECT 'up' AS way, * FROM spend WHERE cur > prev
+                     ORDER BY cur - prev DESC, partner_id LIMIT %(limit)s
+                ), down AS (
+                    SELECT 'down' AS way, * FROM spend WHERE cur < prev
+                     ORDER BY cur - prev, partner_id LIMIT %(limit)s
+                )
+                SELECT m.way, m.partner_id, p.name, m.prev, m.cur
+                  FROM (SELECT * FROM up UNION ALL SELECT * FROM down) m
+                  JOIN res_partner p ON p.id = m.partner_id
+                 ORDER BY m.way DESC, ABS(m.cur - m.prev) DESC, m.partner_id
+                """,
+                purchases=company._shop_crm_purchases(until=date_to, since=prev_from),
+                mine=self._kpi_customer_filter(SQL("x.partner_id"), user),
+                date_from=date_from,
+                limit=limit,
+            )
+        )
+        movers = {"up": [], "down": []}
+        for way, partner_id, name, previous_amount, current_amount in self.env.cr.fetchall():
+            previous = self._kpi_money(company, previous_amount)
+            current = self._kpi_money(company, current_amount)
+            movers[way].append(
+                {
+                    "id": partner_id,
+                    "name": name,
+                    "previous": previous,
+                    "current": current,
+                    "change": self._kpi_money(company, current - previous),
+                }
+            )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT s.segment, SUM(s.entered), SUM(s.left_)
+                  FROM (SELECT c.new_value AS segment, 1 AS entered, 0 AS left_
+                          FROM shop_crm_segment_change c
+                         WHERE c.company_id = %(company)s AND c.what = 'rfm_segment'
+                           AND c.date BETWEEN %(date_from)s AND %(date_to)s AND %(mine)s
+                         UNION ALL
+                        SELECT c.old_value, 0, 1
+                          FROM shop_crm_segment_change c
+                         WHERE c.company_id = %(company)s AND c.what = 'rfm_segment'
+                           AND c.date BETWEEN %(date_from)s AND %(date_to)s AND %(mine)s) s
+                 WHERE s.segment IS NOT NULL
+                 GROUP BY 1
+                 ORDER BY ABS(SUM(s.entered) - SUM(s.left_)) DESC, SUM(s.entered) + SUM(s.left_) DESC, 1
+                 LIMIT %(limit)s
+                """,
+                company=company.id,
+                date_from=date_from,
+                date_to=date_to,
+                mine=self._kpi_customer_filter(SQL("c.partner_id"), user),
+                limit=limit,
+            )
+        )
+        labels = dict(self.env["res.partner"]._fields["rfm_segment"]._description_selection(self.env))
+        segments = [
+            {
+                "segment": segment,
+                "label": labels.get(segment, segment),
+                "entered": entered,
+                "left": left,
+                "net": entered - left,
+            }
+            for segment, entered, left in self.env.cr.fetchall()
+        ]
+        return {"customers_up": movers["up"], "customers_down": movers["down"], "segments": segments}
+
+    @api.model
     def _scorecards(self, company, user, date_from, date_to):
         """Per staff member: assigned customers, active, follow-ups on time, visits, won back, complaints,
         satisfaction and neglected customers (one row per staff member with customers)."""
@@ -638,6 +894,44 @@ class ShopCrmKpi(models.AbstractModel):
             ],
         }
 
+    # ---- the monthly report by email ------------------------------------------------------------------
+
+    @api.model
+    def _monthly_report_recipients(self, company):
+        """The users who get the monthly report of ``company``: active internal Shop CRM managers of that
+        company with an email address."""
+        managers = self.env.ref("shop_crm.group_shop_crm_manager").sudo().users
+        return managers.filtered(
+            lambda manager: manager.active
+            and not manager.share
+            and manager.email
+            and company in manager.company_ids
+        )
+
+    @api.model
+    def _cron_send_monthly_report(self):
+        """A nightly step: on the 1st of the month in each shop's timezone, email last month's customer
+        report (PDF) to the managers of every company whose setting is on, once per month (a second run
+        on the same day sends nothing). Returns the mails queued (mail.mail, sent by the mail queue)."""
+        template = self.env.ref("shop_crm.mail_template_monthly_report").sudo()
+        mails = self.env["mail.mail"].sudo()
+        companies = self.env["res.company"].sudo().search([("shop_crm_monthly_report_email", "=", True)])
+        for company in companies:  # the companies: a handful, one report each
+            today = company._shop_crm_today()
+            sent = company.shop_crm_monthly_report_sent
+            if today.day != 1 or (sent and sent >= today):
+                continue
+            company.shop_crm_monthly_report_sent = today
+            recipients = self._monthly_report_recipients(company)
+            if not recipients:
+                continue
+            mails |= mails.browse(
+                template.with_company(company).send_mail(
+                    company.id, email_values={"recipient_ids": [Command.set(recipients.partner_id.ids)]}
+                )
+            )
+        return mails
+
     # ---- tiles and charts open the matching records ---------------------------------------------------
 
     @api.model
@@ -675,13 +969,62 @@ class ShopCrmKpi(models.AbstractModel):
         return [row[0] for row in self.env.cr.fetchall()]
 
     @api.model
-    def kpi_action(self, key, date_from, date_to, user=None):
-        """The window action listing the records behind the KPI ``key`` (a tile of the dashboard) or
-        "neglected" (the neglected customers)."""
+    def _chart_customer_ids(
+        self, key, company, user, date_from, date_to, segment=None, category_id=None, festival_id=None
+    ):
+        """The customers behind a cell of a chart: ``segment_category`` (the customers of RFM ``segment``
+        who bought a product of category ``category_id`` in the period) or ``festival_buyers`` (last year's
+        buyers for ``festival_id``, one of the upcoming festivals)."""
+        mine = self._kpi_customer_filter(SQL("x.partner_id"), user)
+        if key == "segment_category":
+            query = SQL(
+                """SELECT DISTINCT x.partner_id FROM (%s) x
+                     JOIN shop_crm_customer_value v ON v.partner_id = x.partner_id AND v.company_id = %s
+                     JOIN product_product pp ON pp.id = x.product_id
+                     JOIN product_template t ON t.id = pp.product_tmpl_id
+                    WHERE v.rfm_segment = %s AND t.categ_id = %s AND x.qty > 0 AND %s""",
+                company._shop_crm_purchase_lines(until=date_to, since=date_from),
+                company.id,
+                segment,
+                int(category_id or 0),
+                mine,
+            )
+        else:
+            windows = [
+                item for item in self._upcoming_festivals(company) if item[0].id == int(festival_id or 0)
+            ]
+            if not windows:
+                raise UserError(self.env._("This festival is not in the next %s days.", FESTIVAL_DAYS))
+            _festival, _day, first, last = windows[0]
+            query = SQL(
+                "SELECT DISTINCT x.partner_id FROM (%s) x WHERE %s",
+                company._shop_crm_purchases(positive=True, since=first, until=last),
+                mine,
+            )
+        self.env.cr.execute(query)
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    @api.model
+    def kpi_action(
+        self, key, date_from, date_to, user=None, segment=None, category_id=None, festival_id=None
+    ):
+        """The window action listing the records behind the KPI ``key`` (a tile of the dashboard),
+        "neglected" (the neglected customers), or a chart's cell: "segment_category" (with ``segment`` and
+        ``category_id``) or "festival_buyers" (with ``festival_id``)."""
         date_from, date_to = self._kpi_period(date_from, date_to)
         company, user = self._kpi_scope(None, self._kpi_dashboard_scope(user))
         self.env.flush_all()
         labels = self._kpi_labels()
+        if key in ("segment_category", "festival_buyers"):
+            ids = self._chart_customer_ids(
+                key, company, user, date_from, date_to, segment, category_id, festival_id
+            )
+            name = (
+                self.env._("Customers of the segment who bought the category")
+                if key == "segment_category"
+                else self.env._("Last year's festival buyers")
+            )
+            return self._kpi_window(name, "res.partner", [("id", "in", ids)])
         start = company._shop_crm_day_start(date_from)
         end = company._shop_crm_day_start(date_to + timedelta(days=1))
         mine = [("partner_id.user_id", "=", user.id)] if user else []

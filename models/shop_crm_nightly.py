@@ -6,7 +6,9 @@ depend on each other, so that a late or slow job can never leave a later one wor
 3. customer analytics (RFM, classes, segments, stages, churn warnings, lifetime value; win-back
    activities for new churn warnings),
 4. follow-up plans (their target customers by tier, class, stage and churn warning: steps 2 and 3),
-5. care (birthday, important date and festival care; rules can target a tier: step 2).
+5. care (birthday, important date and festival care; rules can target a tier: step 2),
+6. the monthly report by email to the managers, on the 1st of the month when the setting is on (last
+   month's KPIs, with tonight's segments: step 3).
 """
 
 import logging
@@ -23,6 +25,7 @@ STEPS = (
     ("shop.crm.analytics", "_cron_recompute", "customer analytics"),
     ("shop.crm.followup.rule", "_cron_create_followups", "follow-up plans"),
     ("shop.crm.care.rule", "_cron_care", "care"),
+    ("shop.crm.kpi", "_cron_send_monthly_report", "monthly report"),
 )
 
 

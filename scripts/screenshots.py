@@ -3,7 +3,9 @@
     .venv/bin/python scripts/screenshots.py [--db shop_crm_demo] [--lang zh_CN]
 
 Starts Odoo on a free local port, logs in as the shop manager, and drives headless Chromium through the
-DevTools protocol (websocket-client) to capture a few screens into static/description/.
+DevTools protocol (websocket-client) to capture a few screens into static/description/: the list views,
+the owner's dashboard (the whole page) and the first page of the monthly customer report (the PDF as Odoo
+prints it, turned into a PNG by pdftoppm). ``--only NAME`` (repeatable) takes only those files.
 """
 
 import argparse
@@ -31,7 +33,10 @@ SHOTS = (
     ("screenshot_points_ledger.png", "/odoo/action-shop_crm.loyalty_history_action_shop_crm"),
     ("screenshot_feedback.png", "/odoo/action-shop_crm.shop_crm_feedback_action?view_type=kanban"),
     ("screenshot_visits.png", "/odoo/action-shop_crm.shop_crm_visit_action?view_type=calendar"),
+    ("screenshot_dashboard.png", "/odoo/action-shop_crm.shop_crm_dashboard_action"),
 )
+FULL_PAGE = {"screenshot_dashboard.png"}  # captured whole: the page scrolls
+MONTHLY_REPORT = "screenshot_monthly_report.png"
 
 
 def free_port():
@@ -98,6 +103,26 @@ class Chrome:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
+def monthly_report_page(base, session, target):
+    """The first page of the monthly customer report (last month) of the main company, as a PNG."""
+    request = urllib.request.Request(
+        f"{base}/report/pdf/shop_crm.report_monthly/1", headers={"Cookie": f"session_id={session}"}
+    )
+    with urllib.request.urlopen(request, timeout=300) as response:
+        pdf = response.read()
+    if not pdf.startswith(b"%PDF"):
+        raise SystemExit("the monthly report did not come back as a PDF")
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "monthly.pdf").write_bytes(pdf)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile", "monthly.pdf", "page"],
+            cwd=folder,
+            check=True,
+        )
+        shutil.copyfile(Path(folder) / "page.png", target)
+    print(f"wrote {target}")
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -107,7 +132,9 @@ def main():
     parser.add_argument(
         "--lang", default="", help="e.g. zh_CN (must be installed: DEMO_LANG=zh_CN make demo)"
     )
+    parser.add_argument("--only", action="append", help="take only this file (repeatable)")
     args = parser.parse_args()
+    shots = [shot for shot in SHOTS if not args.only or shot[0] in args.only]
     port = free_port()
     server = subprocess.Popen(
         [str(ROOT / "scripts" / "odoo"), "-d", args.db, f"--db-filter=^{args.db}$", f"--http-port={port}",
@@ -127,13 +154,30 @@ def main():
         chrome.call("Page.enable")
         chrome.call("Page.navigate", url=base + SHOTS[0][1])
         time.sleep(25)  # the first visit builds the web client's assets
-        for name, path in SHOTS:
+        for name, path in shots:
             url = base + path + (f"?lang={args.lang}" if args.lang else "")
             chrome.call("Page.navigate", url=url)
-            time.sleep(6)  # the web client loads its assets and data
+            time.sleep(8)  # the web client loads its assets and data
+            if name in FULL_PAGE:
+                height = chrome.call(
+                    "Runtime.evaluate",
+                    expression="document.querySelector('.o_action_manager > .o_action')?.scrollHeight || 768",
+                    returnByValue=True,
+                )["result"]["value"]
+                chrome.call(
+                    "Emulation.setDeviceMetricsOverride",
+                    width=1366,
+                    height=int(height) + 60,
+                    deviceScaleFactor=1,
+                    mobile=False,
+                )
+                time.sleep(2)
             image = chrome.call("Page.captureScreenshot", format="png")["data"]
+            chrome.call("Emulation.clearDeviceMetricsOverride")
             (OUT / name).write_bytes(base64.b64decode(image))
             print(f"wrote {OUT / name}")
+        if not args.only or MONTHLY_REPORT in args.only:
+            monthly_report_page(base, session, OUT / MONTHLY_REPORT)
     finally:
         if chrome:
             chrome.close()

@@ -608,3 +608,245 @@ class TestKpiReports(KpiCase):
             self.assertIn("Staff Xiao Li", html)
             with self.assertRaises(AccessError):
                 self._html("shop_crm.report_monthly", self.company, user=self.staff)
+
+
+@tagged("post_install", "-at_install")
+class TestKpiInsight(KpiCase):
+    """The dashboard's purchase insight: top product categories per RFM segment, festival demand (last
+    year's buyers for the festivals of the next 60 days and what they bought) and the top movers."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Category = cls.env["product.category"]
+        cls.flowers = Category.create({"name": "Flowers"})
+        cls.gifts = Category.create({"name": "Gifts"})
+
+        def product(name, category):
+            return cls.env["product.product"].create(
+                {"name": name, "type": "consu", "categ_id": category.id, "taxes_id": [Command.clear()]}
+            )
+
+        cls.rose = product("Red rose", cls.flowers)
+        cls.vase = product("Glass vase", cls.gifts)
+        cls.card = product("Greeting card", cls.gifts)
+        cls.mia = cls._customer("Mia", cls.staff)
+        cls.olga = cls._customer("Olga", cls.staff)
+        cls.nora = cls._customer("Nora", cls.staff2)
+        cls.pete = cls._customer("Pete", cls.staff2)
+        Value = cls.env["shop.crm.customer.value"]
+        for partner, segment in ((cls.mia, "important_value"), (cls.nora, "general_keep")):
+            Value.create({"partner_id": partner.id, "company_id": cls.company.id, "rfm_segment": segment})
+        lines = [
+            # last year, around Mother's Day (11 May 2025: buying window 4-11 May) and 520 (13-20 May)
+            (cls.olga, local(date(2025, 5, 3), 23, 30), cls.vase, 5, 30.0),  # the day before the window
+            (cls.mia, local(date(2025, 5, 4), 0, 30), cls.rose, 3, 10.0),  # its first day, 00:30 local
+            (cls.mia, local(date(2025, 5, 4), 0, 30), cls.vase, 1, 30.0),
+            (cls.mia, local(date(2025, 5, 8)), cls.rose, -1, 10.0),  # a refund: one rose less
+            (cls.nora, local(date(2025, 5, 11), 23, 30), cls.rose, 2, 10.0),  # the festival, 23:30 local
+            (cls.pete, local(date(2025, 5, 15)), cls.card, 4, 5.0),  # 520
+            # P' (29 January - 28 February 2026) and P (March 2026)
+            (cls.olga, local(date(2026, 2, 2)), cls.card, 4, 5.0),
+            (cls.nora, local(date(2026, 2, 10)), cls.rose, 10, 10.0),
+            (cls.mia, local(date(2026, 3, 5)), cls.rose, 2, 10.0),
+            (cls.mia, local(date(2026, 3, 5)), cls.vase, 1, 30.0),
+            (cls.nora, local(date(2026, 3, 10)), cls.rose, 5, 10.0),
+            (cls.nora, local(date(2026, 3, 12)), cls.rose, -1, 10.0),
+            (cls.pete, local(date(2026, 3, 15)), cls.vase, 1, 100.0),  # no segment yet
+            (cls.mia, local(date(2026, 3, 20)), cls.card, 3, 5.0),
+            (cls.mia, local(date(2026, 4, 1), 0, 30), cls.rose, 9, 10.0),  # 1 April locally: not in P
+        ]
+        for partner, moment, item, qty, price in lines:
+            confirmed_sale(cls.env, partner, item, moment, qty=qty, price=price)
+        Change = cls.env["shop.crm.segment.change"]
+        for partner, old, new, day in (
+            (cls.mia, "general_value", "important_value", date(2026, 3, 2)),
+            (cls.nora, "important_value", "general_keep", date(2026, 3, 2)),
+            (cls.olga, "general_value", "important_value", date(2026, 3, 9)),
+            (cls.pete, "general_keep", "general_value", date(2026, 2, 27)),  # before P
+        ):
+            Change.create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": cls.company.id,
+                    "what": "rfm_segment",
+                    "old_value": old,
+                    "new_value": new,
+                    "date": day,
+                }
+            )
+
+    def _data(self, user=None, as_user=None):
+        with freeze_time(local(date(2026, 4, 15), 10)):
+            return self.Kpi.with_user(as_user or self.manager).dashboard_data(
+                "custom", date_from="2026-03-01", date_to="2026-03-31", user=user
+            )
+
+    def test_top_categories_per_segment(self):
+        segments = self._data()["charts"]["segment_categories"]
+        self.assertEqual([segment["segment"] for segment in segments], ["important_value", "general_keep"])
+        self.assertEqual(segments[0]["label"], "Important value customer")
+        mia = [(c["name"], c["sales"], c["qty"], c["customers"]) for c in segments[0]["categories"]]
+        self.assertEqual(mia, [("Gifts", 45.0, 4.0, 1), ("Flowers", 20.0, 2.0, 1)], "not 1 April's roses")
+        nora = [(c["name"], c["sales"], c["qty"]) for c in segments[1]["categories"]]
+        self.assertEqual(nora, [("Flowers", 40.0, 4.0)], "the refunded rose is taken off")
+        mine = self._data(user=self.staff2, as_user=self.staff2)["charts"]["segment_categories"]
+        self.assertEqual([segment["segment"] for segment in mine], ["general_keep"], "only Nora's")
+        action = self.Kpi.with_user(self.manager).kpi_action(
+            "segment_category",
+            "2026-03-01",
+            "2026-03-31",
+            segment="important_value",
+            category_id=self.gifts.id,
+        )
+        self.assertEqual(self.env["res.partner"].search(action["domain"]), self.mia)
+        theirs = self.Kpi.with_user(self.staff2).kpi_action(
+            "segment_category",
+            "2026-03-01",
+            "2026-03-31",
+            segment="important_value",
+            category_id=self.gifts.id,
+        )
+        self.assertFalse(
+            self.env["res.partner"].search(theirs["domain"]), "staff: not Mia, another's customer"
+        )
+
+    def test_festival_demand(self):
+        festivals = self._data()["charts"]["festivals"]
+        # 15 April 2026 + 60 days: Mother's Day (10 May) and 520 (20 May); not the Dragon Boat Festival
+        # (19 June) nor Father's Day (21 June)
+        self.assertEqual(
+            [(f["name"], f["date"]) for f in festivals],
+            [("Mother's Day", "2026-05-10"), ("520 Day", "2026-05-20")],
+        )
+        mothers, day520 = festivals
+        self.assertEqual((mothers["window_from"], mothers["window_to"]), ("2025-05-04", "2025-05-11"))
+        self.assertEqual((mothers["buyers"], mothers["still_active"]), (2, 2), "Mia and Nora bought in March")
+        products = [(p["name"], p["qty"], p["customers"]) for p in mothers["products"]]
+        self.assertEqual(products, [("Red rose", 4.0, 2), ("Glass vase", 1.0, 1)], "not Olga's vases")
+        self.assertEqual((day520["buyers"], day520["still_active"]), (1, 1))
+        self.assertEqual([(p["name"], p["qty"]) for p in day520["products"]], [("Greeting card", 4.0)])
+        self.company.shop_crm_lost_days = 30  # still active: a purchase in the last 30 days
+        festivals = self._data()["charts"]["festivals"]
+        self.assertEqual((festivals[0]["buyers"], festivals[0]["still_active"]), (2, 1), "Mia on 1 April")
+        mine = self._data(user=self.staff, as_user=self.staff)["charts"]["festivals"]
+        self.assertEqual((mine[0]["buyers"], mine[1]["buyers"]), (1, 0))
+        self.assertEqual(
+            [(p["name"], p["qty"]) for p in mine[0]["products"]], [("Red rose", 2.0), ("Glass vase", 1.0)]
+        )
+        mothers_day = self.env.ref("shop_crm.festival_mothers_day")
+        with freeze_time(local(date(2026, 4, 15), 10)):
+            action = self.Kpi.with_user(self.manager).kpi_action(
+                "festival_buyers", "2026-03-01", "2026-03-31", festival_id=mothers_day.id
+            )
+            self.assertEqual(self.env["res.partner"].search(action["domain"]), self.mia | self.nora)
+            action = self.Kpi.with_user(self.staff).kpi_action(
+                "festival_buyers", "2026-03-01", "2026-03-31", festival_id=mothers_day.id
+            )
+            self.assertEqual(self.env["res.partner"].search(action["domain"]), self.mia)
+            with self.assertRaises(UserError):
+                self.Kpi.with_user(self.manager).kpi_action(
+                    "festival_buyers",
+                    "2026-03-01",
+                    "2026-03-31",
+                    festival_id=self.env.ref("shop_crm.festival_mid_autumn").id,
+                )
+
+    def test_top_movers(self):
+        movers = self._data()["top_movers"]
+        up = [(m["name"], m["previous"], m["current"], m["change"]) for m in movers["customers_up"]]
+        self.assertEqual(up, [("Pete", 0.0, 100.0, 100.0), ("Mia", 0.0, 65.0, 65.0)])
+        down = [(m["name"], m["change"]) for m in movers["customers_down"]]
+        self.assertEqual(down, [("Nora", -60.0), ("Olga", -20.0)], "Nora: 100 in February, 50 - 10 in March")
+        segments = [(s["segment"], s["entered"], s["left"], s["net"]) for s in movers["segments"]]
+        self.assertEqual(
+            segments,
+            [("general_value", 0, 2, -2), ("important_value", 2, 1, 1), ("general_keep", 1, 0, 1)],
+            "February's change is not in P",
+        )
+        mine = self._data(user=self.staff, as_user=self.staff)["top_movers"]
+        self.assertEqual([m["name"] for m in mine["customers_up"] + mine["customers_down"]], ["Mia", "Olga"])
+        self.assertEqual({s["segment"] for s in mine["segments"]}, {"general_value", "important_value"})
+
+    def test_monthly_report_shows_insight(self):
+        with freeze_time(local(date(2026, 4, 15), 10)):
+            html = (
+                self.env["ir.actions.report"]
+                .with_user(self.manager)
+                ._render_qweb_html("shop_crm.report_monthly", self.company.ids)[0]
+                .decode()
+            )
+        for text in (
+            "Top movers",
+            "Pete",
+            "Nora",
+            "Important value customer",
+            "Gifts",
+            "Mother&#39;s Day",
+            "Red rose",
+        ):
+            self.assertIn(text, html)
+
+
+@tagged("post_install", "-at_install")
+class TestKpiMonthlyEmail(KpiCase):
+    """The monthly report emailed to the managers on the 1st of the month (shop's timezone), when the
+    setting is on, once per month, to the company's managers only."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other_company = cls.env["res.company"].create({"name": "Other Shop"})
+        cls.other_manager = new_test_user(
+            cls.env,
+            login="crm_other_manager",
+            groups="shop_crm.group_shop_crm_manager",
+            company_id=cls.other_company.id,
+            company_ids=[Command.set(cls.other_company.ids)],
+        )
+        cls._sale(cls._customer("Qing", cls.staff), local(date(2026, 3, 8)), 66.0)
+
+    def _send(self, moment):
+        with freeze_time(moment):
+            return self.env["shop.crm.kpi"]._cron_send_monthly_report()
+
+    def test_off_by_default(self):
+        self.assertFalse(self.env["res.company"].create({"name": "New Shop"}).shop_crm_monthly_report_email)
+        self.assertFalse(self._send(datetime(2026, 3, 31, 17, 0)), "the 1st, but the setting is off")
+
+    def test_sent_on_the_first_once_to_managers(self):
+        self.company.shop_crm_monthly_report_email = True
+        self.assertFalse(self._send(datetime(2026, 3, 31, 15, 0)), "31 March, 23:00 in Shanghai")
+        mail = self._send(datetime(2026, 3, 31, 17, 0))  # 1 April, 01:00 in Shanghai (still 31 March in UTC)
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(self.company.shop_crm_monthly_report_sent, date(2026, 4, 1))
+        users = mail.recipient_ids.user_ids
+        self.assertIn(self.manager, users)
+        self.assertNotIn(self.staff, users, "staff do not get the owner's report")
+        self.assertNotIn(self.outsider, users)
+        self.assertNotIn(self.other_manager, users, "a manager of another company")
+        self.assertTrue(all(user.has_group("shop_crm.group_shop_crm_manager") for user in users))
+        self.assertEqual(len(mail.attachment_ids), 1)
+        report = mail.attachment_ids.raw.decode()
+        for text in ("Monthly customer report", "2026-03-01", "2026-03-31", "66.00", "Staff Xiao Li"):
+            self.assertIn(text, report)
+        self.assertFalse(self._send(datetime(2026, 4, 1, 3, 0)), "once per month: not again on the 1st")
+        self.assertFalse(self._send(datetime(2026, 4, 1, 17, 0)), "2 April in Shanghai (1 April in UTC)")
+        self.assertEqual(len(self._send(datetime(2026, 4, 30, 16, 30))), 1, "1 May: the next month's")
+
+    def test_pdf_attached(self):
+        """The attachment is the monthly report as a PDF (rendered by wkhtmltopdf; tests render HTML unless
+        asked for the real rendering)."""
+        self.company.shop_crm_monthly_report_email = True
+        with freeze_time(datetime(2026, 3, 31, 17, 0)):
+            mail = (
+                self.env["shop.crm.kpi"].with_context(force_report_rendering=True)._cron_send_monthly_report()
+            )
+        attachment = mail.attachment_ids
+        self.assertEqual(attachment.mimetype, "application/pdf")
+        self.assertTrue(attachment.name.endswith(".pdf"))
+        text = subprocess.run(
+            ["pdftotext", "-", "-"], input=attachment.raw, capture_output=True, check=True
+        ).stdout.decode()
+        self.assertIn("Monthly customer report", text)
+        self.assertIn("Staff Xiao Li", text)

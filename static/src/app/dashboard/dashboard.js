@@ -105,6 +105,32 @@ export class ShopCrmDashboard extends Component {
         await this.action.doAction(action);
     }
 
+    async openChart(key, params) {
+        const { dateFrom, dateTo } = this.state;
+        const action = await this.orm.call("shop.crm.kpi", "kpi_action", [key, dateFrom, dateTo], {
+            user: (this.state.data.user && this.state.data.user.id) || null,
+            ...params,
+        });
+        await this.action.doAction(action);
+    }
+
+    categoryAlpha(category) {
+        const sales = this.state.data.charts.segment_categories.flatMap((segment) =>
+            segment.categories.map((item) => item.sales)
+        );
+        return (category.sales / Math.max(1, ...sales)).toFixed(2);
+    }
+
+    productWidth(festival, product) {
+        const max = Math.max(1, ...festival.products.map((item) => item.qty));
+        return Math.round((100 * product.qty) / max);
+    }
+
+    get topMovers() {
+        const { customers_up, customers_down } = this.state.data.top_movers;
+        return [...customers_up, ...customers_down];
+    }
+
     printMonthly() {
         this.action.doAction("shop_crm.action_report_monthly", {
             additionalContext: {
