@@ -1,6 +1,7 @@
 from . import (
     loyalty_card,
     loyalty_history,
+    loyalty_program,
     mail_activity,
     pos_order,
     res_company,
