@@ -3,6 +3,7 @@ from . import shop_crm_sms_answer_mixin  # isort: skip
 from . import (
     loyalty_card,
     loyalty_history,
+    loyalty_program,
     mail_activity,
     pos_order,
     res_company,

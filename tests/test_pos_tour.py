@@ -113,3 +113,28 @@ class TestPosMemberTour(TestPointOfSaleHttpCommon):
             ("complaint", "2", "包装破了", "in_store"),
         )
         self.assertEqual(card.points, 150)
+
+    def test_customer_display_after_the_sale(self):
+        """Odoo's customer display (local type, fed by the till through its channel) shows the member's
+        name, tier and new points balance once the sale is paid, and nothing of them before or after."""
+        company = self.main_pos_config.company_id
+        Points = self.env["shop.crm.points"]
+        customer = self.env["res.partner"].create({"name": "Sun Display"})
+        customer._shop_crm_enroll(company)
+        card = Points._member_cards(customer, company)[customer.id]
+        Points._post([{"card_id": card.id, "kind": "adjust", "issued": 120, "description": "start"}])
+        gold = (
+            self.env["shop.crm.tier"]
+            .sudo()
+            .create({"name": "Gold", "company_id": company.id, "min_spend": 10**6})
+        )
+        customer.sudo().tier_id = gold
+        self.whiteboard_pen.write({"lst_price": 10, "taxes_id": [(5, 0, 0)]})
+        self.main_pos_config.write(
+            {"tax_regime_selection": False, "use_pricelist": False, "customer_display_type": "local"}
+        )
+        self.main_pos_config.with_user(self.pos_user).open_ui()
+        self.start_pos_tour("shop_crm_pos_customer_display_tour")
+        order = self.env["pos.order"].search([("partner_id", "=", customer.id)])
+        self.assertEqual(order.state, "paid")
+        self.assertEqual(card.points, 150, "the balance the display showed is the card's")

@@ -5,13 +5,15 @@ import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { ConnectionLostError } from "@web/core/network/rpc";
 
 /**
- * A loyalty discount on the whole order, worth a fixed amount per step of points (per order or per
- * point, not clearing the wallet): the cashier may redeem any number of its steps.
+ * A discount of the member points program (Shop CRM's) on the whole order, worth a fixed amount per step
+ * of points (per order or per point, not clearing the wallet): the cashier may redeem any number of its
+ * steps. Rewards of other loyalty programs are claimed as in Odoo.
  */
 export function isPartialReward(reward) {
     return (
         reward.reward_type === "discount" &&
         reward.program_id.program_type === "loyalty" &&
+        reward.program_id.shop_crm_member_program &&
         ["per_order", "per_point"].includes(reward.discount_mode) &&
         reward.discount_applicability === "order" &&
         !reward.clear_wallet &&
@@ -49,19 +51,21 @@ export function maxSteps(order, reward, couponId) {
  */
 patch(PosStore.prototype, {
     /**
-     * The net change the order makes on each existing card, as Odoo's validation computes it (points
-     * won minus points spent by its reward lines).
+     * The net change the order makes on each existing member points card, as Odoo's validation computes
+     * it (points won minus points spent by its reward lines). Cards of other programs are Odoo's business.
      */
     shopCrmPointChanges(order) {
         const changes = {};
+        const isMemberProgram = (programId) =>
+            Boolean(this.models["loyalty.program"].get(programId)?.shop_crm_member_program);
         for (const change of Object.values(order.uiState.couponPointChanges)) {
-            if (change.coupon_id > 0) {
+            if (change.coupon_id > 0 && isMemberProgram(change.program_id)) {
                 changes[change.coupon_id] = (changes[change.coupon_id] || 0) + change.points;
             }
         }
         for (const line of order._get_reward_lines()) {
             const couponId = line.coupon_id?.id;
-            if (couponId > 0) {
+            if (couponId > 0 && line.reward_id?.program_id?.shop_crm_member_program) {
                 changes[couponId] = (changes[couponId] || 0) - line.points_cost;
             }
         }
