@@ -106,8 +106,11 @@ class ShopCrmKpi(models.AbstractModel):
                 ), prev AS (
                     SELECT DISTINCT partner_id FROM pur WHERE day < %(date_from)s AND amount > 0
                 ), earlier AS (
-                    SELECT DISTINCT e.partner_id FROM (%(earlier)s) e
-                     WHERE e.partner_id IN (SELECT partner_id FROM act)
+                    -- the active customers who bought before P: index probes by customer (LATERAL ... LIMIT
+                    -- 1: the planner would otherwise hash the whole history), not a scan of every order
+                    SELECT a.partner_id FROM act a, LATERAL (
+                        SELECT 1 FROM (%(earlier)s) e WHERE e.partner_id = a.partner_id LIMIT 1
+                    ) bought
                 )
                 SELECT (SELECT COUNT(*) FROM act),
                        (SELECT COUNT(*) FROM act WHERE partner_id NOT IN (SELECT partner_id FROM earlier)),
@@ -364,6 +367,7 @@ class ShopCrmKpi(models.AbstractModel):
         current = self.compute(date_from, date_to, user=user)
         previous = self.compute(prev_from, prev_to, user=user)
         labels = self._kpi_labels()
+        neglected = self.neglected_customers(user=user)
         tiles = []
         for key in kpi.KEYS:
             direction, percent = kpi.change(current[key], previous[key])
@@ -402,8 +406,8 @@ class ShopCrmKpi(models.AbstractModel):
                 "festivals": self._chart_festivals(company, user),
             },
             "top_movers": self._top_movers(company, user, date_from, date_to),
-            "scorecards": self._scorecards(company, user, date_from, date_to),
-            "neglected": self.neglected_customers(user=user),
+            "scorecards": self._scorecards(company, user, date_from, date_to, neglected),
+            "neglected": neglected,
         }
 
     @api.model
@@ -798,9 +802,10 @@ class ShopCrmKpi(models.AbstractModel):
         return {"customers_up": movers["up"], "customers_down": movers["down"], "segments": segments}
 
     @api.model
-    def _scorecards(self, company, user, date_from, date_to):
+    def _scorecards(self, company, user, date_from, date_to, neglected=None):
         """Per staff member: assigned customers, active, follow-ups on time, visits, won back, complaints,
-        satisfaction and neglected customers (one row per staff member with customers)."""
+        satisfaction and neglected customers (one row per staff member with customers); ``neglected``: the
+        result of ``neglected_customers(user=user)`` when the caller has it already."""
         if user:
             staff = user
         else:
@@ -818,7 +823,7 @@ class ShopCrmKpi(models.AbstractModel):
             )
         )
         assigned = dict(self.env.cr.fetchall())
-        neglected = self.neglected_customers(user=user)["by_staff"]
+        neglected = (neglected or self.neglected_customers(user=user))["by_staff"]
         cards = []
         for member in staff.sorted("name"):
             figures = self.compute(date_from, date_to, company=company, user=member)
@@ -955,7 +960,9 @@ class ShopCrmKpi(models.AbstractModel):
                 ), prev AS (
                     SELECT DISTINCT partner_id FROM pur WHERE day < %(date_from)s
                 ), earlier AS (
-                    SELECT DISTINCT e.partner_id FROM (%(earlier)s) e
+                    SELECT b.partner_id FROM a b, LATERAL (
+                        SELECT 1 FROM (%(earlier)s) e WHERE e.partner_id = b.partner_id LIMIT 1
+                    ) bought
                 )
                 SELECT a.partner_id FROM a WHERE %(condition)s
                 """,

@@ -37,6 +37,14 @@ registry.category("web_tour.tours").add("shop_crm_dashboard_tour", {
             trigger: '.o_shop_crm_tile[data-key="active_customers"] .o_shop_crm_tile_value:contains(2)',
         },
         {
+            content: "Top movers: last month's buyers, up from nothing",
+            trigger: ".o_shop_crm_top_movers tr:contains(Dashboard Dong) .fa-arrow-up",
+        },
+        {
+            content: "The festival demand card is shown",
+            trigger: ".o_shop_crm_dashboard h5:contains(Festival demand)",
+        },
+        {
             content: "Open the active customers",
             trigger: '.o_shop_crm_tile[data-key="active_customers"]',
             run: "click",
