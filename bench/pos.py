@@ -165,7 +165,8 @@ def run_variant(args, variant: str, work, options) -> dict:
             server_log.write_text("")
             server = pc.Server(db, args.workers, server_log, extra=["--log-handler=werkzeug:INFO"])
             server.wait_ready()
-            client = pc.Till(server.url, db, shop["login"], shop["login"])
+            # plain pos_loyalty loads every card of the till's programs: minutes at 1,000,000 members
+            client = pc.Till(server.url, db, shop["login"], shop["login"], timeout=1800)
             result = {"customers": customers, **sync_orders(args, variant, shop, client, server_log)}
             result["session_load"] = load_sessions(args, shop, client, server_log)
             server.stop()
