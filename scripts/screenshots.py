@@ -1,11 +1,14 @@
 """Take the README screenshots from the demo database (run `make demo-db` first).
 
-    .venv/bin/python scripts/screenshots.py [--db shop_crm_demo] [--lang zh_CN]
+    .venv/bin/python scripts/screenshots.py [--db shop_crm_demo] [--lang zh_CN] [--pos]
 
 Starts Odoo on a free local port, logs in as the shop manager, and drives headless Chromium through the
 DevTools protocol (websocket-client) to capture a few screens into static/description/: the list views,
 the owner's dashboard (the whole page) and the first page of the monthly customer report (the PDF as Odoo
 prints it, turned into a PNG by pdftoppm). ``--only NAME`` (repeatable) takes only those files.
+With --pos it takes the Point of Sale shots instead: the demo shop's till with a member picked (the
+customer card at checkout) and the receipt of that member's paid order (a real sale: it is synced and
+earns points in the demo database).
 """
 
 import argparse
@@ -85,7 +88,7 @@ class Chrome:
         wait_http(f"http://127.0.0.1:{port}/json/version", 30)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list") as response:
             page = next(target for target in json.load(response) if target["type"] == "page")
-        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60)
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=400)
         self.ids = 0
 
     def call(self, method, **params):
@@ -95,6 +98,25 @@ class Chrome:
             message = json.loads(self.ws.recv())
             if message.get("id") == self.ids:
                 return message.get("result", {})
+
+    def evaluate(self, expression, timeout=60):
+        """Run ``expression`` (may be a promise) in the page and return its value; raise on a JS error."""
+        result = self.call(
+            "Runtime.evaluate",
+            expression=expression,
+            awaitPromise=True,
+            returnByValue=True,
+            timeout=timeout * 1000,
+        )
+        if "exceptionDetails" in result:
+            details = result["exceptionDetails"]
+            raise SystemExit(f"in the page: {details.get('exception', {}).get('description') or details}")
+        return result.get("result", {}).get("value")
+
+    def screenshot(self, path):
+        image = self.call("Page.captureScreenshot", format="png")["data"]
+        path.write_bytes(base64.b64decode(image))
+        print(f"wrote {path}")
 
     def close(self):
         self.ws.close()
@@ -123,6 +145,115 @@ def monthly_report_page(base, session, target):
     print(f"wrote {target}")
 
 
+# In the till's page: wait for a selector; pick the demo member whose card says the most; sell and pay.
+POS_HELPERS = r"""
+window.shopCrmShots = {
+    async waitFor(selector, seconds = 60) {
+        for (let i = 0; i < seconds * 10; i++) {
+            const element = document.querySelector(selector);
+            if (element) {
+                return element;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        throw new Error(`${selector} did not appear`);
+    },
+    member() {
+        const score = (partner) => {
+            const card = partner.shop_crm_pos_card;
+            return (card.tier ? 4 : 0) + card.flags.length * 2 + (card.points_expiring ? 1 : 0) +
+                (card.preferences ? 1 : 0) + (card.flags.includes("do_not_contact") ? -6 : 0);
+        };
+        const members = window.posmodel.models["res.partner"]
+            .getAll()
+            .filter((partner) => partner.shop_crm_pos_card?.member_code);
+        members.sort((a, b) => score(b) - score(a));
+        if (!members.length) {
+            throw new Error("no member is loaded in the till");
+        }
+        return members[0];
+    },
+};
+"""
+
+
+def pos_shots(chrome, base, call):
+    config = call("pos.config", "search_read", [[["active", "=", True]]], {"fields": ["id"], "limit": 1})
+    if not config:
+        raise SystemExit("the demo database has no Point of Sale")
+    chrome.call("Page.navigate", url=f"{base}/pos/ui?config_id={config[0]['id']}")
+    time.sleep(5)
+    chrome.evaluate(POS_HELPERS)
+    chrome.evaluate(
+        "shopCrmShots.waitFor('.pos .product-screen, .pos .modal, .screen-login', 360).then(() => true)", 380
+    )
+    # the cashier opens the register (and confirms the opening cash) when the session is new
+    chrome.evaluate(
+        """(async () => {
+            const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+            await pause(1500);
+            document.querySelector('.screen-login .open-register-btn')?.click();
+            for (let i = 0; i < 100 && !document.querySelector('.modal .modal-footer .btn-primary'); i++) {
+                await pause(100);
+            }
+            document.querySelector('.modal .modal-footer .btn-primary')?.click();
+            for (let i = 0; i < 100 && document.querySelector('.modal'); i++) {
+                await pause(100);
+            }
+            await shopCrmShots.waitFor('.pos .product-screen');
+            return true;
+        })()"""
+    )
+    chrome.evaluate(
+        """(async () => {
+            const pos = window.posmodel;
+            const products = pos.models["product.product"].getAll().filter(
+                (product) => product.available_in_pos && product.lst_price > 0 && product.type !== "combo"
+            );
+            products.sort((a, b) => b.lst_price - a.lst_price);
+            const picks = [products[Math.min(2, products.length - 1)], products[products.length - 1]];
+            for (const product of picks) {
+                await pos.addLineToCurrentOrder({ product_id: product }, {}, false);
+            }
+            pos.get_order().set_partner(shopCrmShots.member());
+            await shopCrmShots.waitFor('.o_shop_crm_customer_card');
+            await new Promise((resolve) => setTimeout(resolve, 1500));
+            // the once-per-order popup about the customer: closed, the card stays in the order panel
+            document.querySelector('.o_shop_crm_alert_popup .o_shop_crm_alert_close')?.click();
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+            return true;
+        })()"""
+    )
+    chrome.screenshot(OUT / "screenshot_pos_customer_card.png")
+    chrome.evaluate(
+        """(async () => {
+            (await shopCrmShots.waitFor('.product-screen .pay-order-button')).click();
+            (await shopCrmShots.waitFor('.paymentmethods .paymentmethod')).click();
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+            (await shopCrmShots.waitFor('.payment-screen .button.next.highlight')).click();
+            await shopCrmShots.waitFor('.receipt-screen .pos-receipt .o_shop_crm_receipt_balance', 120);
+            await shopCrmShots.waitFor('.receipt-screen .pos-receipt img.o_shop_crm_feedback_qr', 60);
+            await new Promise((resolve) => setTimeout(resolve, 2000));
+            return true;
+        })()""",
+        200,
+    )
+    # tall enough for the whole receipt (member block and QR code at its foot)
+    height = chrome.evaluate(
+        "Math.ceil(document.querySelector('.receipt-screen .pos-receipt').getBoundingClientRect().bottom)"
+        " + 120"
+    )
+    chrome.call(
+        "Emulation.setDeviceMetricsOverride",
+        width=1366,
+        height=max(768, height),
+        deviceScaleFactor=1,
+        mobile=False,
+    )
+    time.sleep(2)
+    chrome.screenshot(OUT / "screenshot_pos_receipt.png")
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -132,6 +263,7 @@ def main():
     parser.add_argument(
         "--lang", default="", help="e.g. zh_CN (must be installed: DEMO_LANG=zh_CN make demo)"
     )
+    parser.add_argument("--pos", action="store_true", help="the Point of Sale shots (a real sale in --db)")
     parser.add_argument("--only", action="append", help="take only this file (repeatable)")
     args = parser.parse_args()
     shots = [shot for shot in SHOTS if not args.only or shot[0] in args.only]
@@ -152,6 +284,32 @@ def main():
         chrome.call("Network.enable")
         chrome.call("Network.setCookie", name="session_id", value=session, domain="127.0.0.1", path="/")
         chrome.call("Page.enable")
+        if args.pos:
+
+            def call(model, method, args_, kwargs):
+                payload = json.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "params": {"model": model, "method": method, "args": args_, "kwargs": kwargs},
+                    }
+                ).encode()
+                request = urllib.request.Request(
+                    f"{base}/web/dataset/call_kw",
+                    payload,
+                    {"Content-Type": "application/json", "Cookie": f"session_id={session}"},
+                )
+                with urllib.request.urlopen(request) as response:
+                    answer = json.load(response)
+                if "error" in answer:
+                    raise SystemExit(answer["error"]["data"]["message"])
+                return answer["result"]
+
+            try:
+                pos_shots(chrome, base, call)
+            except SystemExit:
+                chrome.screenshot(Path(tempfile.gettempdir()) / "shop_crm_pos_screenshot_failed.png")
+                raise
+            return 0
         chrome.call("Page.navigate", url=base + SHOTS[0][1])
         time.sleep(25)  # the first visit builds the web client's assets
         for name, path in shots:

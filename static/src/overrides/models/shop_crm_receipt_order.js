@@ -1,6 +1,12 @@
 import { PosOrder } from "@point_of_sale/app/models/pos_order";
 import { patch } from "@web/core/utils/patch";
 import { qrCodeSrc } from "@point_of_sale/utils";
+import { formatFloat } from "@web/core/utils/numbers";
+
+// Points as people read them: at most two decimals, none when whole (a sum may be 3023.2000000000003).
+function formatPoints(points) {
+    return formatFloat(points || 0, { digits: [69, 2], trailingZeros: false });
+}
 
 /**
  * The member part of the printed receipt and of the customer display after the sale: values computed by
@@ -15,9 +21,9 @@ patch(PosOrder.prototype, {
         return {
             name: partner.name,
             tier: this.shop_crm_receipt_tier || "",
-            earned: this.shop_crm_points_earned || 0,
-            balance: this.shop_crm_points_balance || 0,
-            expiring: this.shop_crm_points_expiring || 0,
+            earned: this.shop_crm_points_earned ? formatPoints(this.shop_crm_points_earned) : "",
+            balance: formatPoints(this.shop_crm_points_balance),
+            expiring: this.shop_crm_points_expiring ? formatPoints(this.shop_crm_points_expiring) : "",
         };
     },
     export_for_printing(baseUrl, headerData) {
