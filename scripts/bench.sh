@@ -10,6 +10,8 @@
 #   make bench ARGS=import                       the import benchmark (100k customers, 1M purchases vs base_import)
 #   make bench ARGS=pos                          the POS sync benchmark, Shop CRM vs plain pos_loyalty
 #   make bench ARGS="pos --orders 200 --customers 1000 --check"
+#   make bench ARGS=campaign                     a campaign of 200k recipients in a copy of the 1M-customer chain
+#   make bench ARGS="campaign --recipients 50000 --fresh --check"
 #
 # A first word "clv" or "analytics" picks one benchmark and passes it the other options; without it
 # bench/clv.py runs with its defaults and every option goes to bench/analytics.py (--small,
@@ -25,7 +27,7 @@ cd "$ROOT"
 
 which=all
 case "${1:-}" in
-clv | analytics | import | pos)
+clv | analytics | import | pos | campaign)
     which=$1
     shift
     ;;
@@ -43,6 +45,10 @@ elif [ "$which" = all ]; then
     for arg in "$@"; do [ "$arg" = --check ] && check=(--check); done
     echo "shop_crm: bench/clv.py ${check[*]}"
     "$VENV/bin/python" bench/clv.py "${check[@]}" || status=$?
+fi
+if [ "$which" = campaign ]; then
+    echo "shop_crm: bench/campaign.py $*"
+    "$VENV/bin/python" bench/campaign.py "$@" || status=$?
 fi
 if [ "$which" = import ]; then
     echo "shop_crm: bench/import.py $*"
