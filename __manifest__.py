@@ -18,8 +18,8 @@
             "openpyxl",
             "xlrd",
             "phonenumbers",
-            "alibabacloud_dysmsapi20170525",
-            "tencentcloud",
+            "alibabacloud-dysmsapi20170525",
+            "tencentcloud-sdk-python-sms",
         ]
     },
     "data": [

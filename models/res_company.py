@@ -596,27 +596,22 @@ class ResCompany(models.Model):
         help="Empty: the provider's public endpoint. A host name, or http://host:port for a local server.",
     )
 
-    @api.constrains(
-        "shop_crm_sms_gateway",
-        "shop_crm_sms_sign_name",
-        "shop_crm_sms_key_id",
-        "shop_crm_sms_secret",
-        "shop_crm_sms_app_id",
-    )
-    def _check_shop_crm_sms_gateway(self):
-        for company in self.sudo():
-            if company.shop_crm_sms_gateway == "odoo":
-                continue
-            missing = not (
-                company.shop_crm_sms_sign_name and company.shop_crm_sms_key_id and company.shop_crm_sms_secret
+    def _shop_crm_sms_gateway_problem(self):
+        """What the company's SMS gateway still lacks (a translated sentence), or False. Not a constraint:
+        the settings write their fields one by one."""
+        self.ensure_one()
+        company = self.sudo()
+        if company.shop_crm_sms_gateway == "odoo":
+            return False
+        missing = not (
+            company.shop_crm_sms_sign_name and company.shop_crm_sms_key_id and company.shop_crm_sms_secret
+        )
+        if missing or (company.shop_crm_sms_gateway == "tencent" and not company.shop_crm_sms_app_id):
+            return self.env._(
+                "The SMS gateway needs its sign name, access key and secret (and, for Tencent Cloud SMS, the "
+                "SdkAppId)."
             )
-            if missing or (company.shop_crm_sms_gateway == "tencent" and not company.shop_crm_sms_app_id):
-                raise ValidationError(
-                    self.env._(
-                        "The SMS gateway needs its sign name, access key and secret (and, for Tencent "
-                        "Cloud SMS, the SdkAppId)."
-                    )
-                )
+        return False
 
     def _shop_crm_sms_gateway(self):
         """The lib/sms_gateway.py client of the company's provider, or None for Odoo's own SMS."""

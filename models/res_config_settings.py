@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import ValidationError
 
 from .res_company import SMS_CREDENTIALS_GROUP
 
@@ -85,6 +86,13 @@ class ResConfigSettings(models.TransientModel):
     shop_crm_sms_endpoint = fields.Char(
         related="company_id.shop_crm_sms_endpoint", readonly=False, groups=SMS_CREDENTIALS_GROUP
     )
+
+    def set_values(self):
+        result = super().set_values()
+        problem = self.company_id._shop_crm_sms_gateway_problem()
+        if problem:
+            raise ValidationError(problem)
+        return result
 
     def action_shop_crm_recompute_analytics(self):
         self.env["shop.crm.analytics"].run(company=self.company_id)

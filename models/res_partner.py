@@ -894,6 +894,12 @@ class ResPartner(models.Model):
             .sudo()
             .search([("company_id", "=", company.id), ("trigger", "in", ["birthday", "occasion"])])
         )
+        todays_member_days = (
+            self.env["shop.crm.member.day"]
+            .sudo()
+            .search([("company_id", "=", company.id)])
+            .filtered(lambda member_day: member_day._on(today))
+        )
         complaints = {}
         tickets = (
             self.env["shop.crm.feedback"]
@@ -961,10 +967,26 @@ class ResPartner(models.Model):
                     for ticket in own_complaints
                 ],
                 "do_not_contact": partner.do_not_contact,
+                "member_days": [
+                    {"name": member_day.name, "offer": self._shop_crm_member_day_offer(member_day)}
+                    for member_day in todays_member_days
+                    if partner.tier_id and partner.tier_id in member_day.tier_ids
+                ],
                 "alerts": self._shop_crm_alerts(
                     customer_card.popup_flags(flags), partner, date_lines, own_complaints
                 ),
             }
+
+    def _shop_crm_member_day_offer(self, member_day):
+        """What a member day gives, e.g. "5 % off, points ×2"."""
+        parts = []
+        percent = f"{member_day.discount_percent:g}"
+        multiplier = f"{member_day.points_multiplier:g}"
+        if member_day.discount_percent:
+            parts.append(self.env._("%(percent)s %% off", percent=percent))
+        if member_day.points_multiplier > 1:
+            parts.append(self.env._("points ×%(multiplier)s", multiplier=multiplier))
+        return ", ".join(parts)
 
     def _shop_crm_progress_text(self, progress, tier_name, currency):
         spend = progress.spend_missing and currency.format(progress.spend_missing)

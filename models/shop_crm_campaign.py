@@ -306,6 +306,9 @@ class ShopCrmCampaign(models.Model):
         self.check_access("write")
         if self.channel in ("sms", "sms_email") and not self.sms_template_id:
             raise UserError(self.env._("Choose the SMS of the campaign."))
+        problem = self.channel in ("sms", "sms_email") and self.company_id._shop_crm_sms_gateway_problem()
+        if problem:
+            raise UserError(problem)
         if (
             self.channel in ("sms", "sms_email")
             and self.company_id.shop_crm_sms_gateway != "odoo"
@@ -433,6 +436,7 @@ class ShopCrmCampaign(models.Model):
             return {}
         expiry = today + timedelta(days=self.coupon_valid_days)
         Card = self.env["loyalty.card"].sudo().with_context(action_no_send_mail=True)
+        codes = self._unique_coupon_codes(len(partner_ids))
         coupons = Card.create(
             [
                 {
@@ -440,8 +444,9 @@ class ShopCrmCampaign(models.Model):
                     "partner_id": partner_id,
                     "points": COUPON_POINTS,
                     "expiration_date": expiry,
+                    "code": code,
                 }
-                for partner_id in partner_ids
+                for partner_id, code in zip(partner_ids, codes, strict=True)
             ]
         )
         description = self.env._("Campaign: %s", self.name)
@@ -452,6 +457,32 @@ class ShopCrmCampaign(models.Model):
             ]
         )
         return dict(zip(partner_ids, coupons.ids, strict=True))
+
+    def _unique_coupon_codes(self, count):
+        """``count`` coupon codes in Odoo's format (``loyalty.card._generate_code``) that no card has and
+        that differ from each other: Odoo's codes have 32 random bits, so among a chain's hundreds of
+        thousands of cards some would clash with the unique constraint. Clashes are drawn again."""
+        Card = self.env["loyalty.card"]
+        codes = [Card._generate_code() for _ in range(count)]
+        redraw = range(count)
+        while redraw:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT code FROM loyalty_card WHERE code = ANY(%s)",
+                    list({codes[index] for index in redraw}),
+                )
+            )
+            taken = {code for (code,) in self.env.cr.fetchall()}
+            seen = set()
+            clashes = []
+            for index, code in enumerate(codes):
+                if code in seen or code in taken:
+                    clashes.append(index)
+                seen.add(code)
+            for index in clashes:
+                codes[index] = Card._generate_code()
+            redraw = clashes
+        return codes
 
     def _give_points(self, partner_ids):
         """The points gift through the member points ledger (once per campaign and card); {partner id:

@@ -19,6 +19,7 @@ from .res_company import SMS_GATEWAYS
 _logger = logging.getLogger(__name__)
 
 NO_TEMPLATE = "NoTemplateCode"
+NOT_CONFIGURED = "GatewayNotConfigured"
 
 
 class SmsSms(models.Model):
@@ -75,25 +76,30 @@ class SmsSms(models.Model):
         return result
 
     def _shop_crm_send_gateway(self, company, unlink_failed=False, unlink_sent=True):
-        gateway = company._shop_crm_sms_gateway()
-        answers = [
-            sms_gateway.Answer(sms.uuid, False, "", NO_TEMPLATE, "No provider template code for this SMS")
-            for sms in self
-            if not sms.shop_crm_template_code
-        ]
-        messages = [
-            sms_gateway.Message(
-                sms.uuid, sms.number, sms.shop_crm_template_code, sms.shop_crm_template_params
-            )
-            for sms in self
-            if sms.shop_crm_template_code
-        ]
-        if messages:
-            answers += gateway.send(messages)
+        provider = company.sudo().shop_crm_sms_gateway
+        problem = company._shop_crm_sms_gateway_problem()
+        if problem:
+            answers = [sms_gateway.Answer(sms.uuid, False, "", NOT_CONFIGURED, problem) for sms in self]
+        else:
+            no_template = self.env._("No provider template code for this SMS")
+            answers = [
+                sms_gateway.Answer(sms.uuid, False, "", NO_TEMPLATE, no_template)
+                for sms in self
+                if not sms.shop_crm_template_code
+            ]
+            messages = [
+                sms_gateway.Message(
+                    sms.uuid, sms.number, sms.shop_crm_template_code, sms.shop_crm_template_params
+                )
+                for sms in self
+                if sms.shop_crm_template_code
+            ]
+            if messages:
+                answers += company._shop_crm_sms_gateway().send(messages)
         _logger.info(
             "Shop CRM: %s SMS through %s: %s accepted",
             len(self),
-            gateway.provider,
+            provider,
             sum(answer.ok for answer in answers),
         )
         by_uuid = {sms.uuid: sms for sms in self}
@@ -106,7 +112,7 @@ class SmsSms(models.Model):
         for (ok, request_id, code, message), keys in groups.items():
             batch = sudo_self.browse([by_uuid[key].id for key in keys])
             values = {
-                "shop_crm_gateway": gateway.provider,
+                "shop_crm_gateway": provider,
                 "shop_crm_request_id": request_id,
                 "shop_crm_answer_code": code,
                 "shop_crm_answer_message": (message or "")[:500],

@@ -12,6 +12,8 @@
 #   make bench ARGS="pos --orders 200 --customers 1000 --check"
 #   make bench ARGS=kpi                          the KPI benchmark: compute() and the dashboard vs GROUP BY (1M / 10M)
 #   make bench ARGS="kpi --small"                the same on 100k customers / 1M orders (its own database)
+#   make bench ARGS=campaign                     a campaign of 200k recipients in a copy of the 1M-customer chain
+#   make bench ARGS="campaign --recipients 50000 --fresh --check"
 #
 # A first word "clv" or "analytics" picks one benchmark and passes it the other options; without it
 # bench/clv.py runs with its defaults and every option goes to bench/analytics.py (--small,
@@ -27,7 +29,7 @@ cd "$ROOT"
 
 which=all
 case "${1:-}" in
-clv | analytics | import | pos | kpi)
+clv | analytics | import | pos | kpi | campaign)
     which=$1
     shift
     ;;
@@ -49,6 +51,10 @@ fi
 if [ "$which" = kpi ]; then
     echo "shop_crm: bench/kpi.py $*"
     "$VENV/bin/python" bench/kpi.py "$@" || status=$?
+fi
+if [ "$which" = campaign ]; then
+    echo "shop_crm: bench/campaign.py $*"
+    "$VENV/bin/python" bench/campaign.py "$@" || status=$?
 fi
 if [ "$which" = import ]; then
     echo "shop_crm: bench/import.py $*"

@@ -6,6 +6,7 @@ The campaign starts on 10 March 2026 at 10:00 in Shanghai (02:00 UTC). The resul
 
 import math
 from datetime import date, datetime, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -112,6 +113,18 @@ class TestCampaigns(ShopCrmCase):
         return {recipient.partner_id: recipient for recipient in campaign.recipient_ids}
 
     # ---- segments -------------------------------------------------------------------------------------
+
+    def test_coupon_codes_never_clash(self):
+        """Odoo's coupon codes have 32 random bits: at a chain's scale some clash. A code another card has,
+        or one drawn twice, is drawn again."""
+        existing = self.env["loyalty.card"].create({"program_id": self.program.id, "code": "044a-1111-4aaa"})
+        draws = iter(
+            ["044a-1111-4aaa", "044b-2222-4bbb", "044b-2222-4bbb", "044c-3333-4ccc", "044d-4444-4ddd"]
+        )
+        with patch.object(type(self.env["loyalty.card"]), "_generate_code", side_effect=lambda: next(draws)):
+            codes = self._campaign()._unique_coupon_codes(3)
+        self.assertEqual(codes, ["044c-3333-4ccc", "044b-2222-4bbb", "044d-4444-4ddd"])
+        self.assertNotIn(existing.code, codes)
 
     def test_segment_domain_count_and_open(self):
         self.assertEqual(self.segment.customer_count, 20)

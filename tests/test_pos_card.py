@@ -183,6 +183,56 @@ class TestPosCustomerCard(PosCardCase):
         self.assertEqual(result["flags"], ["churn", "date", "do_not_contact"])
         self.assertEqual(result["complaints"], [])
 
+    def test_member_day_of_today_for_the_tier(self):
+        """10 June 2026 is a Wednesday and the 10th: the card shows the member days of the customer's tier
+        that apply today, with their offer; not those of other tiers or other days."""
+        MemberDay = self.env["shop.crm.member.day"].with_user(self.manager)
+        MemberDay.create(
+            {
+                "name": "每周三会员日",
+                "tier_ids": [Command.set(self.gold.ids)],
+                "weekday": "2",
+                "points_multiplier": 2,
+            }
+        )
+        MemberDay.create(
+            {
+                "name": "Thursday",
+                "tier_ids": [Command.set((self.silver | self.gold).ids)],
+                "weekday": "3",
+                "points_multiplier": 3,
+            }
+        )
+        MemberDay.create(
+            {
+                "name": "Tenth of the month",
+                "tier_ids": [Command.set(self.silver.ids)],
+                "recurrence": "monthly",
+                "month_day": 10,
+                "points_multiplier": 1.5,
+            }
+        )
+        gold_member, silver_member, no_tier = self.Partner.create(
+            [{"name": "Gold Guo"}, {"name": "Silver Shi"}, {"name": "Plain Pan"}]
+        )
+        (gold_member | silver_member | no_tier)._shop_crm_enroll(self.company)
+        gold_member.sudo().tier_id = self.gold
+        silver_member.sudo().tier_id = self.silver
+        self.assertEqual(
+            self._card(gold_member)["member_days"], [{"name": "每周三会员日", "offer": "points ×2"}]
+        )
+        self.assertEqual(
+            self._card(silver_member)["member_days"], [{"name": "Tenth of the month", "offer": "points ×1.5"}]
+        )
+        self.assertEqual(self._card(no_tier)["member_days"], [], "no tier: no member day")
+        with freeze_time("2026-06-11 04:00"):  # Thursday the 11th
+            self.assertEqual(
+                self._card(gold_member)["member_days"], [{"name": "Thursday", "offer": "points ×3"}]
+            )
+            self.assertEqual(
+                self._card(silver_member)["member_days"], [{"name": "Thursday", "offer": "points ×3"}]
+            )
+
     def test_progress_by_points_and_no_card_for_staff(self):
         customer = self.Partner.create({"name": "Points Li"})
         customer._shop_crm_enroll(self.company)

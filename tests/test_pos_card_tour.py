@@ -71,6 +71,26 @@ class TestPosCustomerCardTour(TestPointOfSaleHttpCommon):
         self.env["shop.crm.care.rule"].sudo().create(
             {"name": "生日礼", "company_id": self.company.id, "trigger": "birthday", "gift_points": 200}
         )
+        # the member day of the customer's tier that applies today is on the card (another day's is not)
+        MemberDay = self.env["shop.crm.member.day"].sudo()
+        MemberDay.create(
+            {
+                "name": "银卡会员日",
+                "company_id": self.company.id,
+                "tier_ids": [(6, 0, silver.ids)],
+                "weekday": str(today.weekday()),
+                "points_multiplier": 2,
+            }
+        )
+        MemberDay.create(
+            {
+                "name": "明日会员日",
+                "company_id": self.company.id,
+                "tier_ids": [(6, 0, silver.ids)],
+                "weekday": str((today.weekday() + 1) % 7),
+                "points_multiplier": 3,
+            }
+        )
         self.main_pos_config.with_user(self.pos_user).open_ui()
         self.start_pos_tour("shop_crm_pos_customer_card_tour")
         visit = self.env["shop.crm.visit"].sudo().search([("partner_id", "=", customer.id)])

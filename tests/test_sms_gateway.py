@@ -482,12 +482,42 @@ class TestSmsGateway(ShopCrmCase):
         self.assertEqual(set(campaign.recipient_ids.mapped("sms_status")), {"failed"})
 
     def test_gateway_settings_need_credentials(self):
+        Settings = self.env["res.config.settings"]
         with self.assertRaises(ValidationError):
-            self.company.write({"shop_crm_sms_gateway": "aliyun", "shop_crm_sms_sign_name": "花语小店"})
+            Settings.create(
+                {"shop_crm_sms_gateway": "aliyun", "shop_crm_sms_sign_name": "花语小店"}
+            ).execute()
         with self.assertRaises(ValidationError):
-            self._gateway("tencent", shop_crm_sms_app_id=False)
-        self._gateway("tencent")
+            Settings.create(
+                {
+                    "shop_crm_sms_gateway": "tencent",
+                    "shop_crm_sms_sign_name": "花语小店",
+                    "shop_crm_sms_key_id": "ID",
+                    "shop_crm_sms_secret": "KEY",
+                }
+            ).execute()
+        Settings.create(
+            {
+                "shop_crm_sms_gateway": "tencent",
+                "shop_crm_sms_sign_name": "花语小店",
+                "shop_crm_sms_key_id": "ID",
+                "shop_crm_sms_secret": "KEY",
+                "shop_crm_sms_app_id": "1400",
+            }
+        ).execute()
         self.assertEqual(self.company.shop_crm_sms_gateway, "tencent")
+        self.assertEqual(self.company.shop_crm_sms_secret, "KEY")
+        # an incomplete gateway (e.g. the secret removed) stops a campaign with an SMS, and queued SMS get
+        # a clear error answer instead of a call
+        self.company.shop_crm_sms_secret = False
+        with self.assertRaises(UserError):
+            self._run_campaign()
+        self.company.shop_crm_sms_gateway = "odoo"
+        campaign, sms = self._run_campaign()
+        self._gateway("tencent", shop_crm_sms_secret=False)
+        sms.resend_failed()
+        self.assertFalse(self.server.requests)
+        self.assertEqual(set(campaign.recipient_ids.mapped("sms_answer_code")), {"GatewayNotConfigured"})
 
     def test_credentials_only_for_managers(self):
         self._gateway("aliyun")

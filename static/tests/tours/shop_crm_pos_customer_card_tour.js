@@ -51,6 +51,14 @@ registry.category("web_tour.tours").add("shop_crm_pos_customer_card_tour", {
                 trigger: ".o_shop_crm_customer_card .o_shop_crm_flag_date:contains(生日)",
             },
             {
+                content: "...today's member day of the tier and its offer (积分 ×2)",
+                trigger: ".o_shop_crm_customer_card .o_shop_crm_card_member_day:contains(银卡会员日) .o_shop_crm_card_member_day_offer:contains(×2)",
+            },
+            {
+                content: "...not another day's",
+                trigger: ".o_shop_crm_customer_card:not(:has(.o_shop_crm_card_member_day:contains(明日会员日)))",
+            },
+            {
                 content: "...the preferences",
                 trigger: ".o_shop_crm_customer_card .o_shop_crm_card_preferences:contains(百合)",
             },
