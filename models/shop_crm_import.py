@@ -705,12 +705,24 @@ class ShopCrmImport(models.AbstractModel):
                     company=program.company_id.id or None,
                     uid=self.env.uid,
                     partners=missing,
-                    codes=[Card._generate_code() for _partner in missing],
+                    codes=self._new_card_codes(Card, len(missing)),
                 )
             )
             cards.update({partner_id: Card.browse(card_id) for partner_id, card_id in self.env.cr.fetchall()})
             self.env["res.partner"].invalidate_model(["member_card_id", "points_balance"])
         return cards
+
+    def _new_card_codes(self, Card, count):
+        """``count`` new card codes from loyalty's own generator, unique among themselves and among the
+        existing cards (its codes carry about 9 random hex digits: among 100,000 new cards a repeat is
+        likely, and the unique code would fail the whole import); repeats are drawn again."""
+        codes, drawn = [], set()
+        while len(codes) < count:
+            batch = {Card._generate_code() for _index in range(count - len(codes))} - drawn
+            drawn |= batch
+            self.env.cr.execute(SQL("SELECT code FROM loyalty_card WHERE code = ANY(%s)", list(batch)))
+            codes.extend(batch - {code for (code,) in self.env.cr.fetchall()})
+        return codes
 
     def _reserve_member_codes(self, company, count):
         if not count:
