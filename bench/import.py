@@ -2,7 +2,8 @@
 
 Usage (with the project's virtualenv; ``make bench ARGS="import ..."`` does the same)::
 
-    .venv/bin/python bench/import.py [--customers N] [--purchases M] [--db NAME] [--output PATH] [--check]
+    .venv/bin/python bench/import.py [--customers N] [--purchases M] [--base-import-customers K]
+                                     [--db NAME] [--output PATH] [--check]
 
 1. Creates the database ``--db`` (default ``shop_crm_bench_import``) from the cached template and installs
    Shop CRM into it (``scripts/odoo -i shop_crm``), then writes two files into a temporary folder:
@@ -16,8 +17,12 @@ Usage (with the project's virtualenv; ``make bench ARGS="import ..."`` does the 
      c. the purchase import;
      d. a plain ``COPY`` of the same purchases file into an index-less table with the same columns
         (PostgreSQL parses the CSV itself: the floor for loading these rows);
+     d'. the floor for an Odoo table: the rows exactly as the import wrote them, COPied into an empty
+        table with the same indexes and foreign keys as ``shop_crm_legacy_purchase``, rolled back;
      e. the same customers (name, mobile, birthday, tags, tier) through ``base_import``
-        (``base_import.import.execute_import``, as the Import button of a list does), rolled back.
+        (``base_import.import.execute_import``, as the Import button of a list does), rolled back;
+        ``--base-import-customers N`` times it on the first N customers only (a full-size base_import
+        takes hours on a shared machine) and the comparison is then per customer.
    Peak RSS of the measuring process (VmHWM, reset before each step) is recorded.
 3. Writes ``bench/results/import.json`` and prints a table. Targets: customer import >= 5 x faster than
    base_import; purchases <= 3 x the plain COPY; dry run <= 0.5 x the real customer import; peak RSS
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import io
 import json
 import os
 import platform
@@ -134,7 +140,7 @@ class PeakMemory:
         return self._status("VmHWM")
 
 
-def measure(db: str, customers_path: Path, purchases_path: Path) -> dict:
+def measure(db: str, customers_path: Path, purchases_path: Path, base_import_customers: int = 0) -> dict:
     work = work_dir()
     sys.path.insert(0, (work / "odoo_src").read_text(encoding="utf-8").strip())
     import odoo
@@ -201,8 +207,40 @@ def measure(db: str, customers_path: Path, purchases_path: Path) -> dict:
 
     step("purchases_plain_copy", plain_copy)
 
+    def constrained_copy(env, cr):
+        """The floor for writing these rows into an Odoo table: the rows exactly as the import COPies
+        them (read back from shop_crm_legacy_purchase before the clock starts) into an empty table with
+        the same indexes and the same four foreign keys (customer, company, create/write user), as
+        Odoo creates them. Rolled back."""
+        cr.execute(
+            "CREATE TABLE bench_constrained_copy (LIKE shop_crm_legacy_purchase INCLUDING ALL);"
+            "ALTER TABLE bench_constrained_copy "
+            "ADD FOREIGN KEY (partner_id) REFERENCES res_partner(id) ON DELETE CASCADE, "
+            "ADD FOREIGN KEY (company_id) REFERENCES res_company(id) ON DELETE RESTRICT, "
+            "ADD FOREIGN KEY (create_uid) REFERENCES res_users(id) ON DELETE SET NULL, "
+            "ADD FOREIGN KEY (write_uid) REFERENCES res_users(id) ON DELETE SET NULL"
+        )
+        columns = (
+            "partner_id, company_id, date, amount, reference, items, channel, import_file, create_uid, "
+            "write_uid, create_date, write_date"
+        )
+        data = io.BytesIO()
+        cr.copy_expert(
+            f"COPY (SELECT {columns} FROM shop_crm_legacy_purchase) TO STDOUT WITH (FORMAT csv)", data
+        )
+        data.seek(0)
+        started = time.perf_counter()
+        cr.copy_expert(f"COPY bench_constrained_copy ({columns}) FROM STDIN WITH (FORMAT csv)", data)
+        seconds = time.perf_counter() - started
+        cr.execute("SELECT COUNT(*) FROM bench_constrained_copy")
+        return {"rows": cr.fetchone()[0], "copy_seconds": round(seconds, 2)}
+
+    step("purchases_constrained_copy", constrained_copy, commit=False)
+
     def base_import(env, cr):
         content = (customers_path.parent / "customers_base_import.csv").read_bytes()
+        if base_import_customers:  # the header and the first N customers only
+            content = b"".join(content.splitlines(keepends=True)[: base_import_customers + 1])
         record = env["base_import.import"].create(
             {
                 "res_model": "res.partner",
@@ -243,13 +281,19 @@ def main(argv=None):
     parser.add_argument("--purchases", type=int, default=1_000_000)
     parser.add_argument("--db", default="shop_crm_bench_import")
     parser.add_argument("--output", default=str(DEFAULT_OUTPUT))
+    parser.add_argument(
+        "--base-import-customers",
+        type=int,
+        default=0,
+        help="time base_import on the first N customers only (0: all); the comparison is then per customer",
+    )
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--check", action="store_true")
     parser.add_argument("--internal", help=argparse.SUPPRESS)
     parser.add_argument("--files", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.internal == "measure":
-        steps = measure(args.db, Path(args.files[0]), Path(args.files[1]))
+        steps = measure(args.db, Path(args.files[0]), Path(args.files[1]), args.base_import_customers)
         sys.stdout.write("RESULT " + json.dumps(steps, ensure_ascii=False) + "\n")
         return 0
     work = work_dir()
@@ -257,6 +301,7 @@ def main(argv=None):
         f"shop_crm bench/import: {args.customers:,} customers, {args.purchases:,} purchases, "
         f"database {args.db}"
     )
+    load_before = [round(value, 2) for value in os.getloadavg()]
     started = time.perf_counter()
     create_database(args.db, work)
     say(f"  database ready in {time.perf_counter() - started:.0f} s")
@@ -277,6 +322,8 @@ def main(argv=None):
                 "--files",
                 str(customers_path),
                 str(purchases_path),
+                "--base-import-customers",
+                str(args.base_import_customers),
             ],
             capture_output=False,
             stdout=subprocess.PIPE,
@@ -294,10 +341,18 @@ def main(argv=None):
         raise SystemExit(f"error: the measuring process failed (exit {out.returncode})")
     steps = json.loads(results[-1][len("RESULT ") :])
     customers = steps["customers_import"]["seconds"]
+    base_count = steps["base_import_customers"]["result"]["ids"] or 1
+    # per customer (the same thing when base_import imported the whole file)
+    base_per_customer = steps["base_import_customers"]["seconds"] / base_count
     ratios = {
-        "base_import_over_customer_import": round(steps["base_import_customers"]["seconds"] / customers, 2),
+        "base_import_over_customer_import": round(base_per_customer / (customers / args.customers), 2),
         "purchases_over_plain_copy": round(
             steps["purchases_import"]["seconds"] / steps["purchases_plain_copy"]["seconds"], 2
+        ),
+        "purchases_over_constrained_copy": round(
+            steps["purchases_import"]["seconds"]
+            / steps["purchases_constrained_copy"]["result"]["copy_seconds"],
+            2,
         ),
         "dry_run_over_customer_import": round(steps["customers_dry_run"]["seconds"] / customers, 2),
         "peak_rss_mb": max(step["peak_rss_mb"] for step in steps.values()),
@@ -318,12 +373,23 @@ def main(argv=None):
         },
         "customers": args.customers,
         "purchases": args.purchases,
+        "base_import_customers": base_count,
+        "load_average_before": load_before,
+        "load_average_after": [round(value, 2) for value in os.getloadavg()],
+        "uptime": subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip(),
         "steps": steps,
         "ratios": ratios,
         "targets_met": targets,
-        "notes": "Each step in its own cursor, committed (base_import rolled back); peak RSS of the "
-        "measuring "
-        "process including the loaded registry; PostgreSQL server memory not included.",
+        "notes": "Each step in its own cursor, committed (base_import and the constrained copy rolled "
+        "back); peak RSS of the measuring process including the loaded registry; PostgreSQL server memory "
+        "not included. purchases_constrained_copy: the import's rows COPied into a table with the same "
+        "indexes and foreign keys (its copy_seconds is the COPY alone). "
+        + (
+            f"base_import timed on the first {base_count} customers only: the ratio compares the time per "
+            "customer."
+            if base_count < args.customers
+            else "base_import imported the whole customers file."
+        ),
     }
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -247,35 +247,49 @@ def recognise_columns(headers, kind):
     return found
 
 
+def _by_distinct(series, parse, empty):
+    """``parse`` (a function of a Series of distinct non-empty cell values, returning an array of the
+    same length) applied once per distinct value and spread back to every row; empty cells get
+    ``empty``. A file's dates, tiers or staff repeat: a million rows have a few thousand distinct
+    values."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    values = np.empty(len(uniques) + 1, dtype=object)
+    values[:-1] = parse(pd.Series(uniques, dtype=object)) if len(uniques) else []
+    values[-1] = empty
+    return pd.Series(values[codes], index=series.index, dtype=object)  # code -1: the empty value
+
+
+def _text_one(value):
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value).strip()
+
+
 def _text(series):
     """Cells as stripped text ('' for empty; a whole float from Excel without its '.0')."""
-
-    def one(value):
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return ""
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        if isinstance(value, datetime | date):
-            return value.isoformat()
-        return str(value).strip()
-
-    return series.map(one).astype(object)
+    if pd.api.types.infer_dtype(series, skipna=False) == "string":  # a CSV column: text already
+        return series.str.strip().astype(object)
+    return _by_distinct(
+        series, lambda values: np.array([_text_one(value) for value in values], dtype=object), ""
+    )
 
 
-def parse_dates(series):
-    """(dates as a Series of datetime.date or None, mask of cells that are filled but unreadable).
-    Accepts 1990-03-05, 1990/3/5, 1990.3.5, 1990年3月5日 (an optional time is ignored) and Excel date
-    cells."""
-    result = pd.Series([None] * len(series), index=series.index, dtype=object)
-    is_date = series.map(lambda value: isinstance(value, datetime | date))
-    if is_date.any():
-        result[is_date] = series[is_date].map(
-            lambda value: value.date() if isinstance(value, datetime) else value
-        )
-    text = _text(series[~is_date])
-    parts = text.str.extract(DATE_TEXT)
-    stamped = (
-        pd.to_datetime(
+def _parse_distinct_dates(series):
+    """(dates or None, unreadable) for distinct cell values (see parse_dates)."""
+    is_date = series.map(lambda value: isinstance(value, datetime | date)).to_numpy(dtype=bool)
+    dates = np.full(len(series), None, dtype=object)
+    dates[is_date] = [value.date() if isinstance(value, datetime) else value for value in series[is_date]]
+    text = pd.Series([_text_one(value) for value in series[~is_date]], dtype=object)
+    # the usual spelling (1990-03-05) in one vectorised pass, the others through the pattern
+    stamped = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    other = stamped.isna() & (text != "")
+    if other.any():
+        parts = text[other].str.extract(DATE_TEXT)
+        stamped[other] = pd.to_datetime(
             {
                 "year": pd.to_numeric(parts[0]),
                 "month": pd.to_numeric(parts[1]),
@@ -283,15 +297,29 @@ def parse_dates(series):
             },
             errors="coerce",
         )
-        if len(text)
-        else pd.Series(dtype="datetime64[ns]")
-    )
-    valid = stamped.notna()
-    result[valid[valid].index] = stamped[valid].dt.date
-    bad = (text != "") & ~valid
-    bad_mask = pd.Series(False, index=series.index)
-    bad_mask[bad[bad].index] = True
-    return result, bad_mask
+    valid = stamped.notna().to_numpy(dtype=bool)
+    text_dates = np.full(len(text), None, dtype=object)
+    text_dates[valid] = list(stamped[valid].dt.date)
+    dates[~is_date] = text_dates
+    bad = np.zeros(len(series), dtype=bool)
+    bad[~is_date] = (text != "").to_numpy(dtype=bool) & ~valid
+    return dates, bad
+
+
+def parse_dates(series):
+    """(dates as a Series of datetime.date or None, mask of cells that are filled but unreadable).
+    Accepts 1990-03-05, 1990/3/5, 1990.3.5, 1990年3月5日 (an optional time is ignored) and Excel date
+    cells. Each distinct value is parsed once."""
+    parsed = {}
+
+    def parse(values):
+        dates, bad = _parse_distinct_dates(values)
+        parsed["bad"] = bad
+        return dates
+
+    dates = _by_distinct(series, parse, None)
+    bad = _by_distinct(series, lambda values: parsed["bad"], False).astype(bool)
+    return dates, bad
 
 
 def _numbers(text):

@@ -21,6 +21,7 @@ from . import (
     shop_crm_festival,
     shop_crm_followup_rule,
     shop_crm_import,
+    shop_crm_import_job,
     shop_crm_kpi,
     shop_crm_legacy_purchase,
     shop_crm_member_day,

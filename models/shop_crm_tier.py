@@ -244,9 +244,10 @@ class ShopCrmTier(models.Model):
             self.env["ir.cron"]._notify_progress(done=done + 1, remaining=len(companies) - done - 1)
 
     @api.model
-    def _record_changes(self, company, changes, as_of, order=None, note=None):
+    def _record_changes(self, company, changes, as_of, order=None, note=None, log_partner_ids=None):
         """History lines, chatter notes and member pricelists for ``changes``: (partner id, old tier id,
-        new tier id, reason) tuples."""
+        new tier id, reason) tuples. ``log_partner_ids``: the customers who get a chatter note (default:
+        all; the import leaves out the customers it creates, whose tier history line says it)."""
         if not changes:
             return self.env["res.partner"]
         partner_ids = [change[0] for change in changes]
@@ -285,6 +286,8 @@ class ShopCrmTier(models.Model):
         none = self.env._("no tier")
         bodies = {}
         for partner_id, old, new, reason in changes:
+            if log_partner_ids is not None and partner_id not in log_partner_ids:
+                continue
             text = self.env._(
                 "Member tier: %(old)s → %(new)s (%(reason)s)",
                 old=names.get(old, none),
@@ -296,7 +299,8 @@ class ShopCrmTier(models.Model):
             bodies[partner_id] = text  # plain text: escaped by _message_log_batch
         # One internal note per customer through the chatter's batch API (its messages are real
         # mail.message records, with their author, note subtype and message id).
-        self.env["res.partner"].browse(partner_ids)._message_log_batch(bodies=bodies)
+        if bodies:
+            self.env["res.partner"].browse(list(bodies))._message_log_batch(bodies=bodies)
         self.env["shop.crm.tier.history"].invalidate_model()
         partners = self.env["res.partner"].sudo().browse(partner_ids)
         partners.invalidate_recordset(["tier_history_ids"])

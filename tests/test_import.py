@@ -1,6 +1,7 @@
 """The customer and purchase import on real files the tests write (xlsx, xls, GBK and UTF-8-BOM CSV),
 the legacy purchases in the analytics, tiers and care, and access."""
 
+import base64
 import datetime
 import os
 import tempfile
@@ -327,6 +328,73 @@ class TestCustomerImport(ImportCase):
         good = self._partner("+8613800138005")
         self.assertEqual((good.member_code, good.with_company(self.company).points_balance), ("C001", 10))
 
+    def test_new_customers_are_what_the_orm_create_makes(self):
+        """The import inserts new customers in batches (not one ORM create per row): every stored field
+        of every module has the value core's create gives the same contact, the stored computed ones
+        included (commercial partner, complete name, normalised and sanitised numbers, partner share)."""
+        path = self._csv(
+            "orm.csv",
+            [["Z1", "赵一", "138 0013 8900", "Zhao@Example.com", "女", "1991-04-05", "", "", "", "", "VIP"]],
+            header=[
+                "会员卡号",
+                "姓名",
+                "手机号",
+                "邮箱",
+                "性别",
+                "生日",
+                "会员等级",
+                "积分",
+                "入会日期",
+                "负责人",
+                "标签",
+            ],
+        )
+        self.assertEqual(self.Import.run(path, "customers")["created"], 1)
+        imported = self._partner("+8613800138900")
+        vip = self.env["res.partner.category"].search([("name", "=", "VIP")])
+        reference = (
+            self.env["res.partner"]
+            .with_user(self.manager)
+            .with_context(tracking_disable=True)
+            .create(
+                {
+                    "name": "赵一",
+                    "mobile": "138 0013 8900",
+                    "email": "zhao@example.com",
+                    "gender": "female",
+                    "birthday": date(1991, 4, 5),
+                    "member_code": "Z2",
+                    "member_company_id": self.company.id,
+                    "member_since": imported.member_since,
+                    "category_id": [(6, 0, vip.ids)],
+                }
+            )
+        )
+        self.assertEqual(imported.commercial_partner_id, imported)
+        self.assertEqual(imported.complete_name, "赵一")
+        self.assertEqual(imported.phone_sanitized, "+8613800138900")
+        self.assertEqual(imported.category_id, vip)
+        self.assertEqual((imported.create_uid, imported.write_uid), (self.manager, self.manager))
+        skip = {
+            "id",
+            "member_code",
+            "barcode",
+            "create_date",
+            "write_date",
+            "commercial_partner_id",
+            "tier_id",
+        }
+        skip |= {"tier_below_since", "display_name", "member_card_id", "points_balance"}
+        differences = {
+            name: (imported[name], reference[name])
+            for name, field in imported._fields.items()
+            if field.store and field.column_type and name not in skip and imported[name] != reference[name]
+        }
+        self.assertEqual(differences, {})
+        self.assertFalse(
+            self.env["ir.model.data"].search([("model", "=", "res.partner"), ("res_id", "=", imported.id)])
+        )
+
     def test_duplicate_mobiles_in_file_and_missing_column(self):
         path = self._csv(
             "dups.csv", [["甲", "138 0013 8009"], ["乙", "+8613800138009"]], header=["姓名", "手机号"]
@@ -400,6 +468,13 @@ class TestPurchaseImport(ImportCase):
         self.assertEqual(legacy.partner_id, self.member | self.other)
         self.assertEqual(legacy.mapped("amount"), [520.0, 99.0, -20.0])
         self.assertEqual(legacy[0].date, date(2025, 2, 14))
+        # written by COPY with what the ORM would set: company, creator, creation time, file
+        self.assertEqual(legacy.company_id, self.company)
+        self.assertEqual(legacy.create_uid, self.manager)
+        self.assertEqual(legacy.write_uid, self.manager)
+        self.assertTrue(all(legacy.mapped("create_date")))
+        self.assertEqual(set(legacy.mapped("import_file")), {"history.csv"})
+        self.assertEqual(legacy.with_user(self.manager).mapped("reference"), ["R1", "R2", "R3"])
         self.assertEqual(self.member.with_company(self.company).points_balance, 0, "no points for history")
         self.assertEqual(self.Import.run(path, "purchases")["unchanged"], 3)
         self.assertEqual(
@@ -535,8 +610,6 @@ class TestDuplicatesAndMerge(ImportCase):
 @tagged("post_install", "-at_install")
 class TestImportWizard(ImportCase):
     def test_wizard_check_download_errors_then_import(self):
-        import base64
-
         content = "姓名,手机号,积分\n何九,13800138400,30\n坏,123,\n".encode("gbk")
         Wizard = self.env["shop.crm.import.wizard"].with_user(self.manager)
         wizard = Wizard.create(
@@ -560,6 +633,137 @@ class TestImportWizard(ImportCase):
             self.env["shop.crm.import.wizard"].with_user(self.staff).create(
                 {"kind": "customers", "file": base64.b64encode(content), "file_name": "x.csv"}
             )
+
+
+@tagged("post_install", "-at_install")
+class TestBackgroundImport(ImportCase):
+    """A large file is imported by a background job (ir.cron triggered), whose progress the wizard shows."""
+
+    def setUp(self):
+        super().setUp()
+        # one cursor for the test and the progress writes (which otherwise commit through their own)
+        self.registry.enter_test_mode(self.cr)
+        self.addCleanup(self.registry.leave_test_mode)
+        self.env["ir.config_parameter"].sudo().set_param("shop_crm.import_background_rows", 2)
+        self.cron = self.env.ref("shop_crm.ir_cron_shop_crm_import_jobs")
+
+    def _wizard(self, content, name="大文件.csv", user=None):
+        wizard = (
+            self.env["shop.crm.import.wizard"]
+            .with_user(user or self.manager)
+            .create({"kind": "customers", "file": base64.b64encode(content), "file_name": name})
+        )
+        wizard.action_check()
+        return wizard
+
+    def test_large_file_runs_in_a_job_with_progress_and_a_notification(self):
+        content = (
+            "姓名,手机号,积分,会员等级\n甲,13800138501,10,金卡\n乙,13800138502,,\n丙,13800138503,5,\n"
+        ).encode()
+        wizard = self._wizard(content)
+        self.assertEqual((wizard.state, wizard.rows, wizard.created), ("checked", 3, 3))
+        triggers_before = self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)])
+        wizard.action_import()
+        job = wizard.job_id
+        self.assertEqual(
+            (wizard.state, job.state, job.running, job.progress), ("running", "queued", False, 0)
+        )
+        self.assertEqual(job.user_id, self.manager)
+        self.assertEqual(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)]), triggers_before + 1
+        )
+        self.assertFalse(self._partner("+8613800138501"), "nothing imported before the job runs")
+        bus_before = self.env["bus.bus"].search([], order="id desc", limit=1).id or 0
+        self.env["shop.crm.import.job"]._cron_run_jobs()
+        job.invalidate_recordset()
+        self.assertEqual(
+            (job.state, job.created, job.updated, job.unchanged, job.error_count), ("done", 3, 0, 0, 0)
+        )
+        # the progress the import wrote, rows done / total, as the wizard and the job list read it
+        self.env.cr.execute(
+            "SELECT rows_done, rows_total FROM shop_crm_import_progress WHERE job_id = %s", [job.id]
+        )
+        self.assertEqual(self.env.cr.fetchall(), [(3, 3)])
+        self.assertEqual((job.rows_done, job.rows_total, job.progress), (3, 3, 100.0))
+        customer = self._partner("+8613800138501")
+        self.assertEqual(customer.with_company(self.company).points_balance, 10)
+        self.assertEqual(customer.tier_id, self.gold)
+        self.env.cr.precommit.run()  # the bus sends its notifications when the transaction commits
+        notification = self.env["bus.bus"].search([("id", ">", bus_before)])
+        self.assertEqual(len(notification), 1)
+        self.assertIn("simple_notification", notification.message)
+        self.assertIn(str(self.manager.partner_id.id), notification.channel)
+        wizard.action_refresh()
+        self.assertEqual((wizard.state, wizard.created), ("done", 3))
+        # the job ran as the manager and is done: running the scheduled action again changes nothing
+        self.env["shop.crm.import.job"]._cron_run_jobs()
+        self.assertEqual(
+            self.env["res.partner"].search_count([("mobile_normalized", "=", "+8613800138501")]), 1
+        )
+
+    def test_progress_while_importing(self):
+        """The import reports rows done / total of its job while it writes (the new customers in blocks)."""
+        job = (
+            self.env["shop.crm.import.job"]
+            .with_user(self.manager)
+            .create({"kind": "customers", "file": base64.b64encode(b"x"), "file_name": "x.csv"})
+        )
+        path = self._csv(
+            "progress.csv",
+            [["", f"客{i}", f"1380013{8600 + i}"] for i in range(4)],
+            header=["member_code", "name", "mobile"],
+        )
+        result = self.Import.with_context(shop_crm_import_job_id=job.id).run(path, "customers")
+        self.assertEqual(result["created"], 4)
+        self.assertEqual((job.running, job.rows_done, job.rows_total), (True, 4, 4))
+        # without a job, nothing is reported
+        count = self.env["shop.crm.import.progress"].sudo().search_count([])
+        self.Import.run(
+            self._csv("no_job.csv", [["", "客x", "13800139700"]], header=["member_code", "name", "mobile"]),
+            "customers",
+        )
+        self.assertEqual(self.env["shop.crm.import.progress"].sudo().search_count([]), count)
+
+    def test_failed_job_and_errors_import_nothing(self):
+        wizard = self._wizard("姓名,手机号\n甲,13800138511\n乙,123\n丙,13800138513\n".encode())
+        self.assertEqual(wizard.error_count, 1)
+        wizard.action_import()
+        self.env["shop.crm.import.job"]._cron_run_jobs()
+        job = wizard.job_id
+        job.invalidate_recordset()
+        self.assertEqual((job.state, job.created, job.error_count), ("failed", 0, 1))
+        self.assertIn("errors", job.message)
+        self.assertIn("2,mobile,", base64.b64decode(job.error_file).decode("utf-8-sig"))
+        self.assertFalse(self._partner("+8613800138511"), "nothing is half-imported")
+        wizard.action_refresh()
+        self.assertEqual(wizard.state, "checked")
+        # a file that is not a spreadsheet: the job fails with the import's message
+        bad = (
+            self.env["shop.crm.import.job"]
+            .with_user(self.manager)
+            .create(
+                {"kind": "customers", "file": base64.b64encode(b"\x00\x01\x02binary"), "file_name": "x.csv"}
+            )
+        )
+        self.env["shop.crm.import.job"]._cron_run_jobs()
+        bad.invalidate_recordset()
+        self.assertEqual(bad.state, "failed")
+        self.assertIn("not a spreadsheet", bad.message)
+
+    def test_staff_cannot_start_or_read_background_imports(self):
+        with self.assertRaises(AccessError):
+            self.env["shop.crm.import.job"].with_user(self.staff).create(
+                {"kind": "customers", "file": base64.b64encode(b"x"), "file_name": "x.csv"}
+            )
+        job = (
+            self.env["shop.crm.import.job"]
+            .with_user(self.manager)
+            .create({"kind": "customers", "file": base64.b64encode(b"x"), "file_name": "x.csv"})
+        )
+        with self.assertRaises(AccessError):
+            job.with_user(self.staff).read(["state"])
+        with self.assertRaises(AccessError):
+            job.with_user(self.manager).write({"state": "done"})
 
 
 @tagged("post_install", "-at_install")

@@ -16,6 +16,9 @@ from odoo.exceptions import AccessError, UserError
 from ..lib import spreadsheet_import as sheet
 
 PREVIEW_ROWS = 5
+# a file with more rows is imported in the background, with its progress shown (system parameter
+# shop_crm.import_background_rows)
+BACKGROUND_ROWS = 5000
 
 
 class ShopCrmImportWizard(models.TransientModel):
@@ -31,8 +34,15 @@ class ShopCrmImportWizard(models.TransientModel):
         "Import the Valid Rows", help="Import the rows without errors and leave out the others."
     )
     state = fields.Selection(
-        [("upload", "Upload"), ("checked", "Checked"), ("done", "Imported")], default="upload"
+        [("upload", "Upload"), ("checked", "Checked"), ("running", "Importing"), ("done", "Imported")],
+        default="upload",
     )
+    job_id = fields.Many2one("shop.crm.import.job", "Background Import", readonly=True)
+    job_state = fields.Selection(related="job_id.state", string="Import State")
+    job_running = fields.Boolean(related="job_id.running")
+    job_progress = fields.Float(related="job_id.progress", string="Progress")
+    job_rows_done = fields.Integer(related="job_id.rows_done", string="Rows Done")
+    job_message = fields.Text(related="job_id.message")
     preview = fields.Html(readonly=True, sanitize=True)
     rows = fields.Integer(readonly=True)
     created = fields.Integer("To Create / Created", readonly=True)
@@ -109,11 +119,57 @@ class ShopCrmImportWizard(models.TransientModel):
         return self._reopen()
 
     def action_import(self):
+        """Import now; a file of more than BACKGROUND_ROWS rows (known from the check; the system parameter
+        shop_crm.import_background_rows changes the number) is imported by a
+        background job whose progress the wizard shows (Refresh) and whose end the manager is told of."""
+        self.ensure_one()
+        limit = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("shop_crm.import_background_rows", BACKGROUND_ROWS)
+        )
+        if self.rows > limit:
+            return self.action_import_in_background()
         _content, result = self._run(dry_run=False)
         if result["errors"] and not self.skip_errors:
             self._show(result, "checked")
         else:
             self._show(result, "done")
+        return self._reopen()
+
+    def action_import_in_background(self):
+        self.ensure_one()
+        self._check_manager()
+        if not self.file:
+            raise UserError(self.env._("Upload a file first."))
+        self.job_id = self.env["shop.crm.import.job"].create(
+            {
+                "kind": self.kind,
+                "file": self.file,
+                "file_name": self.file_name or "import.csv",
+                "skip_errors": self.skip_errors,
+            }
+        )
+        self.state = "running"
+        return self._reopen()
+
+    def action_refresh(self):
+        """Show the background job's progress, or its outcome once it has finished."""
+        self.ensure_one()
+        job = self.job_id
+        job.invalidate_recordset()
+        if job.state != "queued":
+            self.write(
+                {
+                    "state": "done" if job.state == "done" else "checked",
+                    "created": job.created,
+                    "updated": job.updated,
+                    "unchanged": job.unchanged,
+                    "error_count": job.error_count,
+                    "error_file": job.error_file,
+                    "error_file_name": job.error_file_name,
+                }
+            )
         return self._reopen()
 
     def action_back(self):
