@@ -30,6 +30,14 @@ Usage (with the project's virtualenv; ``make bench ARGS="analytics ..."`` does t
    including the ~170 MB of the loaded registry; the kernel's peak counter is reset before each run via
    /proc/self/clear_refs, else ``ru_maxrss`` is used and says so). PostgreSQL server memory is NOT
    included. The slowest SQL statements of each run are recorded too (``top_statements``).
+   d. ``--days`` nights of business (default 10, 0: none; issue 18): each night inserts one day of new paid
+      POS orders in SQL (30,000 orders for 20,000 random customers per million customers, ~2 % refunds,
+      dated the next day, written now) and cancels a few old orders (1 per 1,000 of the day's orders,
+      by an SQL update that sets write_date), times the plain GROUP BY once, then the nightly
+      ``run(as_of=that day)`` + commit (incremental: the customers whose orders changed), measured as
+      above. After the last night, a full recompute (``run(full=True)``) of the same data in the same
+      transaction is timed and every analytics value and aggregate compared with the incremental
+      run's, then rolled back. Target: nightly run <= 0.5 x the plain GROUP BY (median of the nights).
 3. Writes ``bench/results/analytics.json`` and prints a short table. Targets: first run <= 3.5 x the
    plain GROUP BY and <= 45 s end to end, second run <= 1.5 x, peak RSS <= 1 GB (1024 MB). ``--check``
    makes the exit status 1 when a target is missed.
@@ -72,7 +80,13 @@ TARGETS = {
     "first_seconds": 45.0,
     "second_ratio": 1.5,
     "peak_rss_mb": 1024.0,
+    "nightly_ratio": 0.5,
 }
+# One night of business per million customers (issue 18): orders and distinct customers
+NIGHT_ORDERS_PER_MILLION = 30_000
+NIGHT_CUSTOMERS_PER_MILLION = 20_000
+NIGHT_REFUND_SHARE = 0.02
+NIGHT_CANCEL_PER_ORDERS = 1_000
 ENGINE_MODEL = "shop.crm.analytics"
 RESULT_PREFIX = "SHOP_CRM_BENCH_RESULT "
 TOP_STATEMENTS = 8
@@ -361,9 +375,9 @@ def copy_database(options: dict[str, str], source: str, target: str) -> float:
 # ---- in-process Odoo (internal modes, run in a child process) -------------------------------------------
 
 
-def internal_call(mode: str, db: str, log: Path | None = None) -> dict:
+def internal_call(mode: str, db: str, log: Path | None = None, days: int = 0) -> dict:
     """Run this file in ``--internal MODE`` in a fresh process; return the JSON it reports."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--internal", mode, "--db", db]
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--internal", mode, "--db", db, "--days", str(days)]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
     if log is not None:
         with log.open("a", encoding="utf-8") as out:
@@ -489,7 +503,168 @@ def measured(odoo, memory: PeakMemory, func) -> dict:
     }
 
 
-def measure(db: str) -> dict:
+NIGHT_ORDERS_SQL = """
+WITH params AS (
+    SELECT (SELECT MAX(id) FROM pos_order) AS base, o.session_id, o.config_id, o.company_id, o.user_id
+      FROM pos_order o WHERE o.company_id = %(company)s ORDER BY o.id LIMIT 1
+), buyers AS (
+    SELECT id, row_number() OVER () AS k
+      FROM (SELECT p.id FROM res_partner p
+             WHERE p.id IN (SELECT DISTINCT partner_id FROM pos_order WHERE partner_id IS NOT NULL
+                              AND id %% 97 = %(night)s %% 97)
+             ORDER BY md5(p.id::text || %(night)s::text) LIMIT %(customers)s) c
+), drawn AS (
+    SELECT g, b.id AS partner_id,
+           %(day_start)s::timestamp + make_interval(secs => 3600 + floor(random() * 43200)) AS date_order,
+           round((20 + random() * 200)::numeric, 2) * CASE WHEN random() < %(refunds)s THEN -1 ELSE 1 END
+               AS amount
+      FROM generate_series(1, %(orders)s) AS g
+      JOIN buyers b ON b.k = 1 + (g - 1) %% %(customers)s
+)
+INSERT INTO pos_order (
+    id, name, pos_reference, uuid, session_id, config_id, company_id, user_id, partner_id, date_order,
+    state, sequence_number, amount_tax, amount_total, amount_paid, amount_return, currency_rate,
+    to_invoice, is_tipped, tip_amount, has_deleted_line, nb_print, create_date, write_date, create_uid,
+    write_uid
+)
+SELECT p.base + d.g, 'Bench Night ' || %(night)s || '/' || d.g, 'Night ' || %(night)s || '-' || d.g,
+       md5('night' || %(night)s || '-' || d.g)::uuid::text, p.session_id, p.config_id, p.company_id,
+       p.user_id, d.partner_id, d.date_order, 'paid', d.g, round(d.amount * 6 / 106, 2), d.amount,
+       d.amount, 0, 1.0, FALSE, FALSE, 0, FALSE, 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC',
+       p.user_id, p.user_id
+  FROM drawn d, params p
+"""
+
+# A few old orders cancelled (a correction of the past, seen by its write date)
+NIGHT_CANCEL_SQL = """
+UPDATE pos_order SET state = 'cancel', write_date = now() AT TIME ZONE 'UTC'
+ WHERE id IN (SELECT id FROM pos_order WHERE company_id = %(company)s AND state = 'paid'
+                AND partner_id IS NOT NULL AND id %% 1009 = %(night)s
+              ORDER BY id LIMIT %(cancel)s)
+"""
+
+# After the last night: the incremental values and aggregates, to compare with a full recompute
+COMPARE_SQL = """
+SELECT
+    (SELECT COUNT(*) FROM ((SELECT * FROM bench_incremental_values EXCEPT
+                            SELECT * FROM shop_crm_customer_value WHERE company_id = %(company)s)
+                           UNION ALL
+                           (SELECT * FROM shop_crm_customer_value WHERE company_id = %(company)s EXCEPT
+                            SELECT * FROM bench_incremental_values)) d) AS values_differing,
+    (SELECT COUNT(*) FROM ((SELECT * FROM bench_incremental_state EXCEPT
+                            SELECT * FROM shop_crm_analytics_state WHERE company_id = %(company)s)
+                           UNION ALL
+                           (SELECT * FROM shop_crm_analytics_state WHERE company_id = %(company)s EXCEPT
+                            SELECT * FROM bench_incremental_state)) d) AS state_differing,
+    (SELECT COUNT(*) FROM bench_incremental_values) AS values_compared
+"""
+
+
+def nights(odoo, registry, memory, company_id: int, customers: int, days: int) -> dict:
+    """``days`` nights of business and the nightly runs (see the module docstring, 2.d)."""
+    from odoo import api
+
+    scale = customers / 1_000_000
+    per_night = {
+        "orders": max(1, round(NIGHT_ORDERS_PER_MILLION * scale)),
+        "customers": max(1, round(NIGHT_CUSTOMERS_PER_MILLION * scale)),
+    }
+    per_night["cancel"] = max(1, per_night["orders"] // NIGHT_CANCEL_PER_ORDERS)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+        first_day = env["res.company"].browse(company_id).shop_crm_analytics_date
+
+    def raw_groupby():
+        with registry.cursor() as cr:
+            cr.execute(RAW_GROUPBY_SQL, {"company": company_id})
+            return cr.fetchone()[0]
+
+    results = []
+    for night in range(1, days + 1):
+        as_of = first_day + datetime.timedelta(days=night)
+        with registry.cursor() as cr:
+            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+            company = env["res.company"].browse(company_id)
+            params = {"company": company_id, "night": night, "refunds": NIGHT_REFUND_SHARE,
+                      "day_start": company._shop_crm_day_start(as_of), **per_night}  # fmt: skip
+            cr.execute(NIGHT_ORDERS_SQL, params)
+            inserted = cr.rowcount
+            cr.execute(NIGHT_CANCEL_SQL, params)
+            cancelled = cr.rowcount
+            cr.commit()
+        raw = measured(odoo, memory, raw_groupby)
+
+        def nightly_run(as_of=as_of):
+            with registry.cursor() as cr:
+                env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+                result = env[ENGINE_MODEL].run(as_of=as_of)
+                cr.commit()
+            return result
+
+        run = measured(odoo, memory, nightly_run)
+        result = json.loads(json.dumps(run["result"], default=str))
+        results.append(
+            {
+                "night": night,
+                "as_of": str(as_of),
+                "orders_added": inserted,
+                "orders_cancelled": cancelled,
+                "seconds": round(run["seconds"], 3),
+                "raw_groupby_seconds": round(raw["seconds"], 3),
+                "ratio": round(run["seconds"] / raw["seconds"], 3) if raw["seconds"] else None,
+                "peak_rss_mb": round(run["peak_rss_mb"], 1),
+                "sql_queries": run["sql_queries"],
+                "mode": result.get("mode"),
+                "recomputed": result.get("recomputed"),
+                "changed": result.get("changed"),
+                "churn_activities": result.get("churn_activities"),
+                "top_statements": run["top_statements"][:5],
+            }
+        )
+        say(f"night {night}: {results[-1]['seconds']:.2f} s = {results[-1]['ratio']:.2f} x GROUP BY "
+            f"({result.get('mode')}, {result.get('recomputed'):,} recomputed)")  # fmt: skip
+    check = {}
+    if results:
+        with registry.cursor() as cr:
+            cr.execute(
+                "CREATE TEMP TABLE bench_incremental_values AS "
+                "SELECT * FROM shop_crm_customer_value WHERE company_id = %s",
+                (company_id,),
+            )
+            cr.execute(
+                "CREATE TEMP TABLE bench_incremental_state AS "
+                "SELECT * FROM shop_crm_analytics_state WHERE company_id = %s",
+                (company_id,),
+            )
+            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+            started = time.perf_counter()
+            full = env[ENGINE_MODEL].run(as_of=first_day + datetime.timedelta(days=days), full=True)
+            env.flush_all()
+            full_seconds = time.perf_counter() - started
+            cr.execute(COMPARE_SQL, {"company": company_id})
+            values_differing, state_differing, compared = cr.fetchone()
+            cr.rollback()
+        check = {
+            "after_nights": days,
+            "full_recompute_seconds": round(full_seconds, 3),
+            "full_recompute_mode": full.get("mode"),
+            "values_compared": compared,
+            "values_differing": values_differing,
+            "state_rows_differing": state_differing,
+            "identical": values_differing == 0 and state_differing == 0,
+        }
+    ratios = sorted(r["ratio"] for r in results if r["ratio"] is not None)
+    return {
+        "per_night": per_night,
+        "nights": results,
+        "median_ratio": ratios[len(ratios) // 2] if ratios else None,
+        "max_ratio": ratios[-1] if ratios else None,
+        "median_seconds": sorted(r["seconds"] for r in results)[len(results) // 2] if results else None,
+        "check": check,
+    }
+
+
+def measure(db: str, days: int = 0) -> dict:
     """Time the plain GROUP BY and two analytics runs in this process (see the module docstring)."""
     memory = PeakMemory()
     odoo, registry = load_odoo(db)
@@ -533,7 +708,12 @@ def measure(db: str) -> dict:
     def jsonable(value):
         return json.loads(json.dumps(value, default=str))
 
+    with registry.cursor() as cr:
+        cr.execute("SELECT COUNT(*) FROM res_partner")
+        partners = cr.fetchone()[0]
+    incremental = nights(odoo, registry, memory, company_id, partners, days) if days else None
     report = {
+        "incremental": incremental,
         "engine_missing": False,
         "postgresql": server_version,
         "pg_settings": settings,
@@ -603,9 +783,27 @@ def build_report(args, built: dict, measured_report: dict, copy_seconds: float) 
             max(first["peak_rss_mb"], second["peak_rss_mb"]) <= TARGETS["peak_rss_mb"]
         ),
     }
+    incremental = measured_report.get("incremental")
+    if incremental:
+        incremental = {
+            "customers": built["customers"],
+            "orders_before": built["orders"],
+            **incremental,
+            "target_nightly_max_ratio": TARGETS["nightly_ratio"],
+            "nightly_median_ratio_le_0_5": bool(
+                incremental["median_ratio"] is not None
+                and incremental["median_ratio"] <= TARGETS["nightly_ratio"]
+            ),
+            "identical_to_full_recompute": bool(incremental["check"].get("identical")),
+            "method": "nights of new POS orders inserted in SQL after the first and second runs, each "
+            "followed by the plain GROUP BY (timed once) and the nightly run(as_of=that day) + commit; "
+            "after the last night a full recompute in the same transaction, compared value by value "
+            "(EXCEPT both ways) with the incremental run's values and aggregates, then rolled back",
+        }
     return {
         "customers": built["customers"],
         "orders": built["orders"],
+        "incremental": incremental,
         "pos_orders": built["inserted"]["pos_orders"],
         "sale_orders": built["inserted"]["sale_orders"],
         "customers_with_orders": measured_report["customers_with_orders"],
@@ -679,6 +877,15 @@ def print_table(report: dict) -> None:
             f"{row['peak_rss_mb']:>10.0f}{row['sql_queries']:>9}{changed:>10}"
         )
     say("targets: " + ", ".join(f"{k}={v}" for k, v in report["targets"].items() if isinstance(v, bool)))
+    incremental = report.get("incremental")
+    if incremental:
+        check = incremental["check"]
+        say(
+            f"nights: median {incremental['median_seconds']:.2f} s = {incremental['median_ratio']:.2f} x "
+            f"GROUP BY (max {incremental['max_ratio']:.2f} x); identical to a full recompute after "
+            f"{check.get('after_nights')} nights: {incremental['identical_to_full_recompute']} "
+            f"(full recompute {check.get('full_recompute_seconds')} s)"
+        )
     say("slowest statements of the first run:")
     for item in report["top_statements"][:4]:
         say(f"  {item['seconds']:7.2f} s  {item['sql'][:150]}")
@@ -698,11 +905,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2024, help="data generator seed")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--days", type=int, default=10, help="nights of new orders after the runs (0: none)")
+    parser.add_argument(
+        "--incremental-into",
+        type=Path,
+        help="write only the nights' results, as the 'incremental' section of this report (e.g. a --small "
+        "run into the 1M / 10M report, whose other keys stay)",
+    )
     parser.add_argument("--internal", choices=("orm-setup", "measure"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.internal:
-        report = orm_setup(args.db) if args.internal == "orm-setup" else measure(args.db)
+        report = orm_setup(args.db) if args.internal == "orm-setup" else measure(args.db, args.days)
         sys.stdout.write(RESULT_PREFIX + json.dumps(report, default=str) + "\n")
         return 0
 
@@ -721,7 +935,7 @@ def main(argv: list[str] | None = None) -> int:
     run_db = f"{args.db}_run"
     copy_seconds = copy_database(options, args.db, run_db)
     say(f"copied {args.db} to {run_db} in {copy_seconds:.1f} s; measuring")
-    measured_report = internal_call("measure", run_db, work / "bench_analytics.log")
+    measured_report = internal_call("measure", run_db, work / "bench_analytics.log", days=args.days)
     if measured_report.get("engine_missing"):
         sys.stderr.write(
             f"error: the model {ENGINE_MODEL} does not exist yet in {run_db}; nothing measured\n"
@@ -733,6 +947,10 @@ def main(argv: list[str] | None = None) -> int:
             for item in measured_report[name]["top_statements_full"]:
                 out.write(f"-- {name} run: {item['seconds']} s\n{item['sql']};\n\n")
     report = build_report(args, built, measured_report, copy_seconds)
+    if args.incremental_into:
+        merged = json.loads(args.incremental_into.read_text(encoding="utf-8"))
+        merged["incremental"] = report["incremental"]
+        report, args.output = merged, args.incremental_into
     args.output.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.output.with_name(args.output.name + ".tmp")
     tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -5,6 +5,7 @@ from werkzeug.urls import url_encode
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .shop_crm_analytics import create_write_date_index
 from .shop_crm_points import POS_PAID_STATES
 
 # The receipt shows the member points expiring within this many days.
@@ -131,6 +132,11 @@ class PosOrder(models.Model):
             soon = company._shop_crm_today() + timedelta(days=RECEIPT_EXPIRY_DAYS)
             order.shop_crm_points_expiring = dict(Points._expiry_rows(company, soon, card)).get(card.id, 0.0)
 
+    def init(self):
+        result = super().init()
+        create_write_date_index(self.env.cr, "pos_order")
+        return result
+
     @api.constrains("shop_crm_feedback_comment")
     def _check_shop_crm_feedback_comment(self):
         for order in self:
@@ -140,11 +146,20 @@ class PosOrder(models.Model):
                 )
 
     def write(self, vals):
+        if "partner_id" in vals or "company_id" in vals:
+            # the analytics recompute the former customer and company at their next run
+            self.flush_recordset(["partner_id", "company_id"])
+            self.env["shop.crm.analytics"]._mark_dirty("pos_order", self.ids)
         result = super().write(vals)
         if any(field in vals for field in TILL_FEEDBACK_FIELDS):
             # Recorded on the receipt screen after the order was paid (queued by the till when offline).
             self._shop_crm_till_feedback()
         return result
+
+    def unlink(self):
+        self.flush_recordset(["partner_id", "company_id"])
+        self.env["shop.crm.analytics"]._mark_dirty("pos_order", self.ids)
+        return super().unlink()
 
     def action_pos_order_paid(self):
         result = super().action_pos_order_paid()

@@ -106,6 +106,13 @@ class ResCompany(models.Model):
         groups="base.group_system",
         help="Technical: inputs of the last analytics run.",
     )
+    shop_crm_analytics_state = fields.Char(
+        "Customer Analytics State",
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+        help="Technical: which run the incremental state of the customer analytics is of.",
+    )
     shop_crm_clv_method = fields.Selection(
         [
             ("bgnbd_gamma_gamma", "BG/NBD + Gamma-Gamma model"),

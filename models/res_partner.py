@@ -792,6 +792,7 @@ class ResPartner(models.Model):
     def unlink(self):
         # The customers' analytics values go with them (no foreign key, see shop.crm.customer.value).
         self.env["shop.crm.customer.value"].sudo().search([("partner_id", "in", self.ids)]).unlink()
+        self.env["shop.crm.analytics"]._forget_partners(self.ids)
         return super().unlink()
 
     # ---- privacy (PIPL) requests -------------------------------------------------------------------

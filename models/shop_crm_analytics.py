@@ -23,7 +23,7 @@ from decimal import Decimal
 import numpy as np
 import psycopg2.extensions
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
@@ -36,6 +36,32 @@ _logger = logging.getLogger(__name__)
 TMP = SQL.identifier("shop_crm_analytics_tmp")
 CLV_TMP = SQL.identifier("shop_crm_analytics_clv_tmp")
 VALUES = SQL.identifier("shop_crm_customer_value")
+# The incremental state (see "incremental runs" below): one row per customer and company with the
+# aggregates of the customer's purchases as of the last run, and the customers whose rows must be
+# recomputed whatever their orders' write dates say (deleted orders, orders moved to another customer).
+STATE = SQL.identifier("shop_crm_analytics_state")
+DIRTY = SQL.identifier("shop_crm_analytics_dirty")
+AFFECTED_TMP = SQL.identifier("shop_crm_analytics_affected_tmp")
+# The per-customer aggregates kept in STATE (as the statement of aggregates names them)
+STATE_COLUMNS = (
+    "first_day",
+    "last_day",
+    "purchase_days",
+    "frequency",
+    "monetary_units",
+    "net_units",
+    "orders",
+    "median_gap",
+    "repeat_units",
+    "cal_purchase_days",
+    "cal_last_day",
+    "cal_repeat_units",
+)
+# Orders written up to this long before the oldest transaction running at a run count as changed at the
+# next run too: a transaction that started before the run and committed after it wrote its rows with its
+# own start time (Odoo's write_date) but the run could not see them. Odoo stops requests after
+# limit_time_real (120 s by default).
+WATERMARK_MARGIN = timedelta(minutes=10)
 # Computed by the lifetime-value models ...
 CLV_COLUMNS = (
     "clv_predicted_12m",
@@ -67,15 +93,39 @@ class ShopCrmAnalytics(models.AbstractModel):
     _name = "shop.crm.analytics"
     _description = "Shop CRM customer analytics"
 
+    def init(self):
+        # Derived data, rebuilt by a full run whenever it cannot be trusted: not WAL-logged (a crash
+        # empties it, which the next run notices by its row count and answers with a full run).
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE UNLOGGED TABLE IF NOT EXISTS %(state)s (
+                    company_id int4 NOT NULL,
+                    partner_id int4 NOT NULL,
+                    first_day date, last_day date, purchase_days int8, frequency int8,
+                    monetary_units int8, net_units int8, orders int8, median_gap float8,
+                    repeat_units int8, cal_purchase_days int8, cal_last_day date, cal_repeat_units int8,
+                    PRIMARY KEY (company_id, partner_id)
+                );
+                CREATE TABLE IF NOT EXISTS %(dirty)s (partner_id int4, company_id int4 NOT NULL);
+                CREATE INDEX IF NOT EXISTS shop_crm_analytics_dirty_company_index ON %(dirty)s (company_id);
+                """,
+                state=STATE,
+                dirty=DIRTY,
+            )
+        )
+
     @api.model
-    def run(self, as_of=None, company=None):
+    def run(self, as_of=None, company=None, full=False):
         """Recompute the analytics of ``company`` (default: the current one) as of ``as_of`` (default:
-        today). Returns a summary dict. Shop CRM managers only."""
+        today): from the orders changed since the last run, or from all of them when ``full`` (chosen
+        automatically when the state of the last run cannot be used). Returns a summary dict. Shop CRM
+        managers only."""
         if not (self.env.su or self.env.user.has_group("shop_crm.group_shop_crm_manager")):
             raise AccessError(self.env._("Only Shop CRM managers can recompute the customer analytics."))
         company = company or self.env.company
         as_of = fields.Date.to_date(as_of) if as_of else company._shop_crm_today()
-        return self.sudo()._run_company(company.sudo(), as_of)
+        return self.sudo()._run_company(company.sudo(), as_of, full=full)
 
     @api.model
     def _cron_recompute(self):
@@ -86,7 +136,7 @@ class ShopCrmAnalytics(models.AbstractModel):
 
     # ---- the computation ----------------------------------------------------------------------------
 
-    def _run_company(self, company, as_of):
+    def _run_company(self, company, as_of, full=False):
         started = time.monotonic()
         settings = company._shop_crm_rfm_settings()
         settings.validate()
@@ -97,11 +147,12 @@ class ShopCrmAnalytics(models.AbstractModel):
         # transaction only.
         cr.execute(SQL("SET LOCAL jit = off"))
         key = self._inputs_key(company, as_of, settings)
-        if self._unchanged_since_last_run(company, as_of, key):
+        if not full and self._unchanged_since_last_run(company, as_of, key):
             return {"company": company.id, "as_of": as_of, "customers": 0, "changed": 0, "segment_changes": 0,
                     "churn_activities": 0, "clv_method": company.shop_crm_clv_method, "unchanged": True,
                     "seconds": round(time.monotonic() - started, 3)}  # fmt: skip
         cr.execute(SQL("SET LOCAL work_mem = %s", WORK_MEM))
+        state_marker, state_mode, recomputed = self._update_state(company, as_of, settings, key, full)
         cr.execute(SQL("DROP TABLE IF EXISTS %s", TMP))
         cr.execute(self._customer_values_query(company, as_of, settings))
         customers = cr.rowcount
@@ -132,6 +183,7 @@ class ShopCrmAnalytics(models.AbstractModel):
                 "shop_crm_clv_method": clv_result["method"],
                 "shop_crm_clv_summary": clv_result["summary"],
                 "shop_crm_analytics_fingerprint": fingerprint,
+                "shop_crm_analytics_state": state_marker,
             }
         )
         self.env["shop.crm.customer.value"].invalidate_model()
@@ -140,6 +192,9 @@ class ShopCrmAnalytics(models.AbstractModel):
             "company": company.id,
             "as_of": as_of,
             "customers": customers,
+            "mode": "incremental" if state_mode == "incremental" else "full",
+            "full_reason": False if state_mode == "incremental" else state_mode,
+            "recomputed": recomputed,
             "changed": changed,
             "segment_changes": recorded,
             "churn_activities": activities,
@@ -150,6 +205,203 @@ class ShopCrmAnalytics(models.AbstractModel):
         }
         _logger.info("Shop CRM analytics: %s", summary)
         return summary
+
+    # ---- incremental runs ---------------------------------------------------------------------------
+    #
+    # STATE holds, per customer and company, the aggregates of the statement of aggregates
+    # (STATE_COLUMNS) as of the last run; every score, class, segment, stage, warning and lifetime value
+    # is recomputed from it at each run (a pass over one narrow row per customer). A customer's aggregates
+    # depend on that customer's purchases and on three dates only (the analysis date, the start of the
+    # RFM window, the calibration date), so a run recomputes them for the customers
+    # - with an order written since the last run's watermark (new, paid, refunded, cancelled, changed:
+    #   every ORM write sets write_date; indexed for this scan),
+    # - recorded in DIRTY: the customer of a deleted order, the former customer or company of an order
+    #   (ORM unlink/write of pos.order, sale.order), the customer kept by a contact merge (which moves
+    #   orders with an SQL update),
+    # - with a purchase on a day the analysis date, the window start or the calibration date moved over;
+    # and keeps the others. The company's ``shop_crm_analytics_state`` says which run the state is of:
+    # ``<as_of>|<watermark>|<rows>|<inputs key>``. A full run (every customer from all the orders) is made
+    # when asked (``run(full=True)``), on the first run, when the inputs key changed (settings, timezone,
+    # currency), for an earlier date than the last run's, or when STATE no longer holds the rows the last
+    # run left there (e.g. emptied by a crash: it is an unlogged table). Orders written by SQL without
+    # their write_date are not seen: such tools must run a full recompute (``run(full=True)``).
+
+    def _state_marker(self, company):
+        parts = (company.shop_crm_analytics_state or "").split("|", 3)
+        if len(parts) != 4 or not parts[2].isdigit():
+            return None
+        try:
+            return (
+                fields.Date.to_date(parts[0]),
+                fields.Datetime.to_datetime(parts[1]),
+                int(parts[2]),
+                parts[3],
+            )
+        except ValueError:
+            return None
+
+    def _watermark(self):
+        """The watermark of this run: orders written since (minus WATERMARK_MARGIN) count as changed at the
+        next run; the start of the oldest transaction running now in this database (this one included)."""
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT timezone('UTC', LEAST(now(), MIN(xact_start)))
+                  FROM pg_stat_activity WHERE datname = current_database()
+                """
+            )
+        )
+        return self.env.cr.fetchone()[0] - WATERMARK_MARGIN
+
+    def _full_run_reason(self, company, as_of, key, full, marker):
+        """Why this run must recompute every customer (a short code), None when it can be incremental."""
+        if full:
+            return "requested"
+        if marker is None:
+            return "first_run"
+        last_as_of, _watermark, rows, last_key = marker
+        if last_key != key.partition("|")[2]:
+            return "inputs_changed"
+        if as_of < last_as_of:
+            return "earlier_date"
+        self.env.cr.execute(SQL("SELECT COUNT(*) FROM %s WHERE company_id = %s", STATE, company.id))
+        if self.env.cr.fetchone()[0] != rows:
+            return "state_lost"
+        return None
+
+    def _update_state(self, company, as_of, settings, key, full):
+        """Bring the company's rows of STATE to ``as_of``; returns (the new state marker, "incremental" or
+        why the run was a full one (see _full_run_reason), how many customers' aggregates were
+        recomputed)."""
+        cr = self.env.cr
+        marker = self._state_marker(company)
+        watermark = self._watermark()
+        reason = self._full_run_reason(company, as_of, key, full, marker)
+        cr.execute(SQL("DROP TABLE IF EXISTS %s", AFFECTED_TMP))
+        if reason:
+            _logger.info("Shop CRM analytics: full run for company %s (%s)", company.id, reason)
+            cr.execute(SQL("DELETE FROM %s WHERE company_id = %s", STATE, company.id))
+            partners = None
+        else:
+            cr.execute(
+                SQL(
+                    "CREATE TEMP TABLE %s AS %s",
+                    AFFECTED_TMP,
+                    self._affected_customers_query(company, as_of, settings, marker),
+                )
+            )
+            cr.execute(SQL("ANALYZE %s", AFFECTED_TMP))
+            cr.execute(
+                SQL(
+                    "DELETE FROM %s s USING %s a WHERE s.company_id = %s AND s.partner_id = a.partner_id",
+                    STATE,
+                    AFFECTED_TMP,
+                    company.id,
+                )
+            )
+            partners = AFFECTED_TMP
+        columns = SQL(", ").join(SQL.identifier(column) for column in STATE_COLUMNS)
+        cr.execute(
+            SQL(
+                "INSERT INTO %s (company_id, partner_id, %s) SELECT %s, partner_id, %s FROM (%s) c",
+                STATE,
+                columns,
+                company.id,
+                columns,
+                self._per_customer_query(company, as_of, settings, partners),
+            )
+        )
+        recomputed = cr.rowcount
+        if partners:
+            cr.execute(SQL("SELECT COUNT(*) FROM %s", AFFECTED_TMP))
+            recomputed = cr.fetchone()[0]
+            cr.execute(SQL("DROP TABLE %s", AFFECTED_TMP))
+        cr.execute(SQL("DELETE FROM %s WHERE company_id = %s", DIRTY, company.id))
+        cr.execute(SQL("SELECT COUNT(*) FROM %s WHERE company_id = %s", STATE, company.id))
+        rows = cr.fetchone()[0]
+        state_marker = "|".join([str(as_of), fields.Datetime.to_string(watermark), str(rows),
+                                 key.partition("|")[2]])  # fmt: skip
+        return state_marker, reason or "incremental", recomputed
+
+    def _affected_customers_query(self, company, as_of, settings, marker):
+        """SQL: the customers whose aggregates may have changed since the run of ``marker`` (see above)."""
+        last_as_of, watermark, _rows, _key = marker
+        window = timedelta(days=settings.window_days - 1)
+        calibration, last_calibration = (
+            company._shop_crm_calibration_date(as_of), company._shop_crm_calibration_date(last_as_of),
+        )  # fmt: skip
+        # (since, until): the days on which a purchase changes sides of a date that moved
+        crossed = [
+            (last_as_of + timedelta(days=1), as_of),  # new days of the analysis
+            (last_as_of - window, as_of - window - timedelta(days=1)),  # left the RFM window
+            (min(calibration, last_calibration) + timedelta(days=1), max(calibration, last_calibration)),
+        ]
+        queries = [
+            SQL(
+                "SELECT o.partner_id FROM %s o WHERE o.write_date >= %s AND o.company_id = %s "
+                "AND o.partner_id IS NOT NULL",
+                SQL.identifier(table),
+                watermark,
+                company.id,
+            )
+            for table in company._shop_crm_purchase_sources()
+        ]
+        queries += [
+            SQL("SELECT o.partner_id FROM (%s) o", company._shop_crm_purchases(until=until, since=since))
+            for since, until in crossed
+            if since <= until
+        ]
+        queries.append(
+            SQL("SELECT d.partner_id FROM %s d WHERE d.company_id = %s AND d.partner_id IS NOT NULL",
+                DIRTY, company.id)
+        )  # fmt: skip
+        return SQL(" UNION ").join(queries)
+
+    @api.model
+    def _mark_dirty(self, table, ids):
+        """Record the customers (and companies) of the rows ``ids`` of ``table`` (pos_order, sale_order)
+        as they are in the database, before they are deleted or given another customer or company: their
+        aggregates are recomputed at the next run."""
+        if not ids:
+            return
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO %s (partner_id, company_id) "
+                "SELECT DISTINCT o.partner_id, o.company_id FROM %s o "
+                "WHERE o.id = ANY(%s) AND o.partner_id IS NOT NULL AND o.company_id IS NOT NULL",
+                DIRTY,
+                SQL.identifier(table),
+                list(ids),
+            )
+        )
+
+    @api.model
+    def _mark_partners_dirty(self, partner_ids):
+        """Recompute these customers' aggregates in every company at the next run (their orders moved by
+        other means than the ORM, e.g. the contact merge)."""
+        if partner_ids:
+            self.env.cr.execute(
+                SQL(
+                    "INSERT INTO %s (partner_id, company_id) SELECT p, c.id FROM unnest(%s) p, res_company c",
+                    DIRTY,
+                    list(partner_ids),
+                )
+            )
+
+    @api.model
+    def _forget_partners(self, partner_ids):
+        """Customers being deleted: their orders lose their customer by the foreign key, without a write,
+        and their rows of STATE go at the next run of each company."""
+        if partner_ids:
+            self.env.cr.execute(
+                SQL(
+                    "INSERT INTO %s (partner_id, company_id) SELECT partner_id, company_id FROM %s "
+                    "WHERE partner_id = ANY(%s)",
+                    DIRTY,
+                    STATE,
+                    list(partner_ids),
+                )
+            )
 
     # ---- skipping a run whose result would be the same ----------------------------------------------
     #
@@ -167,7 +419,8 @@ class ShopCrmAnalytics(models.AbstractModel):
         return "|".join(
             [str(as_of), company._shop_crm_timezone(), repr(settings),
              str(company.shop_crm_clv_min_customers), str(company.shop_crm_clv_min_repeat),
-             str(self._currency_units(company)[0]), repr(company.shop_crm_clv_penalizer),
+             str(company.currency_id.id), str(self._currency_units(company)[0]),
+             repr(company.shop_crm_clv_penalizer),
              str(company.shop_crm_clv_calibration_date)]
         )  # fmt: skip
 
@@ -235,23 +488,12 @@ class ShopCrmAnalytics(models.AbstractModel):
         digits = company.currency_id.decimal_places
         return 10**digits, Decimal(1).scaleb(-digits)
 
-    def _customer_values_query(self, company, as_of, settings):
+    def _per_customer_query(self, company, as_of, settings, partners=None):
+        """SQL: the aggregates of STATE_COLUMNS per customer who has orders in the company's purchases up
+        to ``as_of``, for the customers in the table ``partners`` (an SQL identifier, column partner_id)
+        when given (they depend on that customer's purchases only)."""
         window_start = as_of - timedelta(days=settings.window_days - 1)
-        scale, unit = self._currency_units(company)
-        high = settings.high_score
-        segment_cases = SQL(" ").join(
-            SQL(
-                "WHEN (r_score >= %s) = %s AND (f_score >= %s) = %s AND (m_score >= %s) = %s THEN %s",
-                high,
-                r_high,
-                high,
-                f_high,
-                high,
-                m_high,
-                code,
-            )  # fmt: skip
-            for (r_high, f_high, m_high), code in rfm.SEGMENTS.items()
-        )
+        scale, _unit = self._currency_units(company)
         # Each order's total in the company currency, in whole smallest units of that currency (cents),
         # rounded half away from zero by the cast: integer sums are exact (and cheaper to compute than a
         # numeric -> float8 conversion, which goes through text).
@@ -261,10 +503,9 @@ class ShopCrmAnalytics(models.AbstractModel):
             scale,
             scale,
         )
-
+        only = SQL(" AND o.partner_id IN (SELECT partner_id FROM %s)", partners) if partners else SQL()
         return SQL(
             """
-CREATE TEMP TABLE %(tmp)s AS
 WITH orders AS (
     %(orders)s
 ),
@@ -275,8 +516,7 @@ marked AS (  -- each order with the customer's last purchase day and first purch
            MIN(day) FILTER (WHERE amount > 0) OVER earlier AS first_day_before
       FROM orders
     WINDOW earlier AS (PARTITION BY partner_id ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-),
-per_customer AS (
+)
     -- A purchase on a later day than the customer's previous purchase starts a new purchase day: its
     -- distance to the previous purchase day is one of the gaps between consecutive purchase days.
     SELECT partner_id,
@@ -299,8 +539,48 @@ per_customer AS (
            MAX(day) FILTER (WHERE amount > 0 AND day <= %(calibration)s) AS cal_last_day,
            COALESCE(SUM(amount) FILTER (WHERE amount > 0 AND day > first_day_before
                                           AND day <= %(calibration)s), 0)::bigint AS cal_repeat_units
-      FROM marked
+          FROM marked
      GROUP BY partner_id
+            """,
+            orders=SQL(" UNION ALL ").join(
+                SQL(
+                    "SELECT o.partner_id, %s AS day, %s AS amount FROM %s o WHERE %s%s",
+                    company._shop_crm_purchase_day(table),
+                    # an imported purchase's amount already is in the company currency
+                    SQL("(o.amount * %s)::bigint", scale) if table == LEGACY_PURCHASES else amount,
+                    SQL.identifier(table),
+                    condition,
+                    only,
+                )
+                for table, condition in company._shop_crm_purchase_sources(as_of).items()
+            ),
+            window_start=window_start,
+            calibration=company._shop_crm_calibration_date(as_of),
+        )
+
+    def _customer_values_query(self, company, as_of, settings):
+        """SQL: create TMP, every customer's values as of ``as_of``, from the company's rows of STATE."""
+        _scale, unit = self._currency_units(company)
+        high = settings.high_score
+        segment_cases = SQL(" ").join(
+            SQL(
+                "WHEN (r_score >= %s) = %s AND (f_score >= %s) = %s AND (m_score >= %s) = %s THEN %s",
+                high,
+                r_high,
+                high,
+                f_high,
+                high,
+                m_high,
+                code,
+            )  # fmt: skip
+            for (r_high, f_high, m_high), code in rfm.SEGMENTS.items()
+        )
+
+        return SQL(
+            """
+CREATE TEMP TABLE %(tmp)s AS
+WITH per_customer AS (
+    SELECT partner_id, %(state_columns)s FROM %(state)s WHERE company_id = %(company)s
 ),
 scores AS (  -- among the customers with a purchase in the window; most recent = latest last day
     SELECT partner_id,
@@ -364,23 +644,12 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
                 AND f.received_date >= %(complaints_from)s AND f.received_date < %(day_after)s
                 AND (f.stage IN ('new', 'in_progress') OR f.satisfaction IN ('1', '2'))) k USING (partner_id)
             """,
-            orders=SQL(" UNION ALL ").join(
-                SQL(
-                    "SELECT o.partner_id, %s AS day, %s AS amount FROM %s o WHERE %s",
-                    company._shop_crm_purchase_day(table),
-                    # an imported purchase's amount already is in the company currency
-                    SQL("(o.amount * %s)::bigint", scale) if table == LEGACY_PURCHASES else amount,
-                    SQL.identifier(table),
-                    condition,
-                )
-                for table, condition in company._shop_crm_purchase_sources(as_of).items()
-            ),
+            state=STATE,
+            state_columns=SQL(", ").join(SQL.identifier(column) for column in STATE_COLUMNS),
             unit=unit,
             tmp=TMP,
             company=company.id,
             day_after=company._shop_crm_day_start(as_of + timedelta(days=1)),
-            window_start=window_start,
-            calibration=company._shop_crm_calibration_date(as_of),
             as_of=as_of,
             new_days=settings.new_days,
             lost_days=settings.lost_days,
@@ -406,7 +675,10 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
                               THEN repeat_units::float8 / (%(scale)s * (purchase_days - 1))
                               ELSE 0 END::float8
                     FROM %(tmp)s
-                   WHERE first_day IS NOT NULL) TO STDOUT WITH (FORMAT binary)
+                   WHERE first_day IS NOT NULL
+                   -- in one order whatever the order of TMP: a full and an incremental run fit the
+                   -- same sequence of profiles
+                   ORDER BY partner_id) TO STDOUT WITH (FORMAT binary)
             """,
             as_of=as_of,
             scale=scale,
@@ -674,6 +946,12 @@ SELECT partner_id, first_day, last_day, purchase_days, repeat_units, orders,
             )
         )
         return cr.rowcount
+
+
+def create_write_date_index(cr, table):
+    """Index ``table`` (a purchase source) on write_date: each run reads the orders written since the last
+    one (the ``init`` of each source model calls this)."""
+    tools.create_index(cr, f"{table}_shop_crm_write_date_index", table, ["write_date"])
 
 
 def _scaled(values, factor):

@@ -224,7 +224,7 @@ class ShopCrmClvValidation(models.Model):
                               ELSE 0 END::float8,
                          (purchase_days - cal_purchase_days)::int4
                     FROM %(table)s
-                   WHERE first_day <= %(cal)s) TO STDOUT WITH (FORMAT binary)
+                   WHERE first_day <= %(cal)s ORDER BY partner_id) TO STDOUT WITH (FORMAT binary)
             """,
             cal=calibration,
             scale=scale,

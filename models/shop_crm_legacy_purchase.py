@@ -6,6 +6,8 @@ it earns no member points."""
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .shop_crm_analytics import create_write_date_index
+
 
 class ShopCrmLegacyPurchase(models.Model):
     _name = "shop.crm.legacy.purchase"
@@ -38,6 +40,11 @@ class ShopCrmLegacyPurchase(models.Model):
             "This purchase reference was already imported.",
         ),
     ]
+
+    def init(self):
+        result = super().init()
+        create_write_date_index(self.env.cr, "shop_crm_legacy_purchase")
+        return result
 
     def write(self, vals):
         if self:

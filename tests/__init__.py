@@ -1,6 +1,7 @@
 from . import (
     test_access,
     test_analytics,
+    test_analytics_incremental,
     test_campaign_rules,
     test_campaigns,
     test_care,

@@ -57,6 +57,8 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
         self._shop_crm_merge_consents(src_partners, dst_partner)
         self._shop_crm_merge_care_logs(src_partners, dst_partner)
         self._shop_crm_merge_member(src_partners, dst_partner)
+        # the merged customers' orders move to the kept one by SQL: recompute its aggregates
+        self.env["shop.crm.analytics"]._mark_partners_dirty(dst_partner.ids)
         return super()._update_foreign_keys(src_partners, dst_partner)
 
     def _shop_crm_merge_consents(self, src_partners, dst_partner):
