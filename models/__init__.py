@@ -2,6 +2,7 @@ from . import (
     loyalty_card,
     loyalty_history,
     mail_activity,
+    mail_followers,
     pos_order,
     res_company,
     res_config_settings,
