@@ -7,7 +7,7 @@ from odoo.tools import format_date, html2plaintext
 # follow-up plan) gets one summary notification instead of one per activity. Core's per-activity
 # notification (a rendered message, and an email for users notified by email) costs about 17 ms each:
 # 63,603 win-back calls of the benchmark chain would take 18 minutes and send as many emails; the
-# batched create without it takes about half a millisecond per activity (README, Performance).
+# batched create without it costs a fraction of a millisecond per activity (README, Performance).
 NOTIFY_EACH_MAX = 20
 # Activities that are contacts with the customer, and the purpose of the visit each records when done.
 VISIT_ACTIVITY_TYPES = {
