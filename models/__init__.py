@@ -5,6 +5,7 @@ from . import (
     loyalty_history,
     loyalty_program,
     mail_activity,
+    mail_followers,
     pos_order,
     res_company,
     res_config_settings,

@@ -1,13 +1,13 @@
 from collections import Counter, defaultdict
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools import format_date, html2plaintext
 
 # An assignee given more activities than this in one batch (a chain's first nightly analytics, a new
 # follow-up plan) gets one summary notification instead of one per activity. Core's per-activity
 # notification (a rendered message, and an email for users notified by email) costs about 17 ms each:
 # 63,603 win-back calls of the benchmark chain would take 18 minutes and send as many emails; the
-# batched create without it takes about half a millisecond per activity (README, Performance).
+# batched create without it costs a fraction of a millisecond per activity (README, Performance).
 NOTIFY_EACH_MAX = 20
 # Activities that are contacts with the customer, and the purpose of the visit each records when done.
 VISIT_ACTIVITY_TYPES = {
@@ -17,35 +17,128 @@ VISIT_ACTIVITY_TYPES = {
 }
 
 
+def batch_defaults(model, values, compute):
+    """The create values ``values`` of ``model`` completed with its default values by ``compute`` (core's
+    ``_add_missing_default_values``), computed once per environment and set of given field names when
+    the context holds a ``shop_crm_defaults_memo`` dictionary (``_shop_crm_create_batch``). The defaults
+    of activities and followers depend on the environment (user, context, today), never on a record's
+    values, so every record of the batch gets the same ones; core computes them again for each record (a
+    ``default_get`` over every missing field and a cached lookup of the user defaults, per activity and
+    per follower)."""
+    memo = model.env.context.get("shop_crm_defaults_memo")
+    if memo is None:
+        return compute(values)
+    key = (model.env, model._name, frozenset(values))  # one environment: one user, context and company
+    defaults = memo.get(key)
+    if defaults is None:
+        completed = compute(values)
+        defaults = memo[key] = {name: value for name, value in completed.items() if name not in values}
+        return completed
+    return {**defaults, **values}
+
+
 class MailActivity(models.Model):
     _inherit = "mail.activity"
+
+    # ---- batched creation: the same records as core creates, without its per-activity costs --------
+
+    # Stored computed fields computed before the insert (core computes them after it, one activity at a
+    # time for the record name, and writes them with an UPDATE per 100 activities at the next flush).
+    res_name = fields.Char(compute="_compute_res_name", store=True, precompute=True)
+    date_done = fields.Date(compute="_compute_date_done", store=True, precompute=True)
+    user_tz = fields.Selection(related="user_id.tz", store=True, precompute=True)
+
+    def _compute_res_name(self):
+        """Core's record name of each activity, read for all the records of a model at once (core
+        browses each record on its own: one query per activity when many are computed together)."""
+        for model, activities in self.grouped("res_model").items():
+            if not model:
+                activities.res_name = False
+                continue
+            records = self.env[model].browse(activities.mapped("res_id"))
+            for activity in activities:
+                activity.res_name = records.browse(activity.res_id).with_prefetch(records._ids).display_name
+
+    @api.model
+    def _add_missing_default_values(self, values):
+        return batch_defaults(self, values, super()._add_missing_default_values)
+
+    @api.model
+    def _add_precomputed_values(self, vals_list):
+        """The precomputed fields of new open activities on records (document model, record name, the
+        assignee's timezone, no done date), each read once per model, record and user for the whole
+        batch; core's generic precomputation builds a new record for each activity and computes them on
+        it one at a time. Other values (an activity created archived, ...) are left to core."""
+        precomputed = {self._fields[name] for name in ("res_model", "res_name", "user_tz", "date_done")}
+        todo = [
+            vals
+            for vals in vals_list
+            if vals.get("active", True)
+            and all(
+                isinstance(vals.get(name), int) and vals[name]
+                for name in ("res_model_id", "res_id", "user_id")
+            )
+            and not any(field.name in vals for field in precomputed)
+        ]
+        if todo:
+            sudo = self.sudo()  # as core computes them (compute_sudo, related fields)
+            model_names = {
+                model.id: model.model
+                for model in sudo.env["ir.model"].browse({vals["res_model_id"] for vals in todo})
+            }
+            res_ids = defaultdict(set)
+            for vals in todo:
+                res_ids[model_names[vals["res_model_id"]]].add(vals["res_id"])
+            names = {}
+            for model, ids in res_ids.items():
+                records = sudo.env[model].browse(sorted(ids))
+                names[model] = dict(zip(records._ids, records.mapped("display_name"), strict=True))
+            users = sudo.env["res.users"].browse({vals["user_id"] for vals in todo})
+            timezones = {user.id: user.tz for user in users}
+            for vals in todo:
+                model = model_names[vals["res_model_id"]]
+                vals.update(
+                    res_model=model,
+                    res_name=names[model][vals["res_id"]],
+                    user_tz=timezones[vals["user_id"]],
+                    date_done=False,
+                )
+        result = super()._add_precomputed_values(vals_list)
+        for vals in todo:  # as core marks the values it precomputes (not written back through an inverse)
+            vals.setdefault("__precomputed__", set()).update(precomputed)
+        return result
+
+    def _classify_by_model(self):
+        """Core's classification of the activities by document model, built in one pass (core adds the
+        activities to a recordset one at a time: quadratic in the number of activities created together)."""
+        activity_ids = defaultdict(list)
+        record_ids = defaultdict(list)
+        for activity in self.filtered(lambda act: act.res_model and act.res_id):
+            activity_ids[activity.res_model].append(activity.id)
+            record_ids[activity.res_model].append(activity.res_id)
+        return {
+            model: {"activities": self.env["mail.activity"].browse(ids), "record_ids": record_ids[model]}
+            for model, ids in activity_ids.items()
+        }
 
     @api.model
     def _shop_crm_create_batch(self, vals_list):
         """Create activities in batched ``create`` calls, as core does: their assignees follow the
         records, their activity counters move over the bus, and each assignee is notified of each
         activity, except that an assignee given more than NOTIFY_EACH_MAX activities at once gets one
-        summary notification for them all."""
-        # Core computes each activity's record name from a record browsed on its own (a query per
-        # activity at the flush): read the names of all the records in batches first, so it finds them.
-        by_model = defaultdict(set)
-        for vals in vals_list:
-            by_model[vals.get("res_model") or self.env["ir.model"].browse(vals["res_model_id"]).model].add(
-                vals["res_id"]
-            )
-        for model, res_ids in by_model.items():
-            self.env[model].browse(sorted(res_ids)).mapped("display_name")
+        summary notification for them all. The defaults of the activities and of their followers are
+        computed once for the batch (``batch_defaults``)."""
         per_user = Counter(vals["user_id"] for vals in vals_list)
         bulk_users = {user_id for user_id, count in per_user.items() if count > NOTIFY_EACH_MAX}
         each = [vals for vals in vals_list if vals["user_id"] not in bulk_users]
         bulk = [vals for vals in vals_list if vals["user_id"] in bulk_users]
-        activities = self.create(each) if each else self.browse()
+        batch = self.with_context(shop_crm_defaults_memo={})
+        activities = batch.create(each) if each else self.browse()
         if bulk:
-            created = self.with_context(mail_activity_quick_update=True).create(bulk)
+            created = batch.with_context(mail_activity_quick_update=True).create(bulk).with_env(self.env)
             created._shop_crm_notify_summary()
             activities |= created
-        activities.mapped("res_name")  # computed now, while the names are in the cache
-        return activities
+        return activities.with_env(self.env)
 
     def _shop_crm_notify_summary(self):
         """One "assigned to you" notification per assignee (other than the current user, as in core) for

@@ -1,5 +1,6 @@
 from . import (
     test_access,
+    test_activity_batch,
     test_analytics,
     test_analytics_incremental,
     test_campaign_rules,
