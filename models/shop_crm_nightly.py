@@ -6,7 +6,8 @@ depend on each other, so that a late or slow job can never leave a later one wor
 3. customer analytics (RFM, classes, segments, stages, churn warnings, lifetime value; win-back
    activities for new churn warnings),
 4. follow-up plans (their target customers by tier, class, stage and churn warning: steps 2 and 3),
-5. care (birthday, important date and festival care; rules can target a tier: step 2).
+5. care (birthday, important date and festival care; rules can target a tier: step 2),
+6. overdue improvement actions (an activity for the owner of each planned action past its deadline).
 """
 
 import logging
@@ -23,6 +24,7 @@ STEPS = (
     ("shop.crm.analytics", "_cron_recompute", "customer analytics"),
     ("shop.crm.followup.rule", "_cron_create_followups", "follow-up plans"),
     ("shop.crm.care.rule", "_cron_care", "care"),
+    ("shop.crm.improvement", "_cron_overdue_activities", "overdue improvement actions"),
 )
 
 

@@ -13,6 +13,7 @@ from . import (
     test_feedback,
     test_followups,
     test_import,
+    test_improvement,
     test_kpi,
     test_marketing_composers,
     test_member_days,

@@ -142,6 +142,16 @@ class TestDemoGenerator(TransactionCase):
         answered = tickets.filtered("satisfaction")
         self.assertTrue(answered and all(t.stage in ("resolved", "closed") for t in answered))
         self.assertTrue(tickets.filtered("compensation_points"))
+        resolved = tickets.filtered(
+            lambda t: t.feedback_type == "complaint" and t.stage in ("resolved", "closed")
+        )
+        self.assertTrue(resolved and all(t.category_id and t.root_cause for t in resolved))
+
+    def test_improvement_actions(self):
+        actions = self.env["shop.crm.improvement"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(sorted(actions.mapped("state")), ["planned", "verified"])
+        self.assertTrue(all(action.user_id and action.deadline for action in actions))
+        self.assertTrue(actions.filtered("overdue"), "one is past its deadline")
 
     def test_care_rules(self):
         rules = self.env["shop.crm.care.rule"].search([("company_id", "=", self.company.id)])

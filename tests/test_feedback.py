@@ -35,7 +35,13 @@ class TestFeedback(ShopCrmCase):
         with freeze_time("2026-10-01 13:00:00"):
             self.assertIn(urgent, self.Feedback.search([("overdue", "=", True)]))
             self.assertNotIn(low, self.Feedback.search([("overdue", "=", True)]))
-            urgent.resolution = "Replaced the bouquet."
+            urgent.write(
+                {
+                    "resolution": "Replaced the bouquet.",
+                    "category_id": self.env.ref("shop_crm.feedback_category_freshness").id,
+                    "root_cause": "The cold room was too warm.",
+                }
+            )
             urgent.action_resolve()
             self.assertFalse(urgent.sla_met, "resolved after its 4 hours")
             self.assertAlmostEqual(urgent.resolution_hours, 5.0)
@@ -51,7 +57,13 @@ class TestFeedback(ShopCrmCase):
             ticket.action_resolve()  # no resolution yet
         ticket.action_start()
         self.assertEqual(ticket.stage, "in_progress")
-        ticket.with_user(self.staff).write({"resolution": "Replaced the bouquet and apologised."})
+        ticket.with_user(self.staff).write(
+            {
+                "resolution": "Replaced the bouquet and apologised.",
+                "category_id": self.env.ref("shop_crm.feedback_category_freshness").id,
+                "root_cause": "Old stock sold first.",
+            }
+        )
         ticket.with_user(self.staff).action_resolve()
         self.assertEqual(ticket.stage, "resolved")
         activity = self.env["mail.activity"].search(
@@ -280,7 +292,13 @@ class TestFeedbackPage(HttpCase):
         self.assertTrue(old.headers["Location"].endswith(url))
 
     def test_closed_ticket_link_refused(self):
-        self.ticket.write({"resolution": "Refunded"})
+        self.ticket.write(
+            {
+                "resolution": "Refunded",
+                "category_id": self.env.ref("shop_crm.feedback_category_other").id,
+                "root_cause": "Wrong order",
+            }
+        )
         self.ticket.action_resolve()
         self.ticket.action_close()
         self.assertEqual(self.url_open(self.url).status_code, 404)

@@ -10,7 +10,14 @@ from .common import ShopCrmCase
 D = date(2026, 6, 30)
 # 02:30 on D in Shanghai, when the nightly run is scheduled
 NIGHT = "2026-06-29 18:30:00"
-STEPS_LOGGED = ["points expiry", "member tiers", "customer analytics", "follow-up plans", "care"]
+STEPS_LOGGED = [
+    "points expiry",
+    "member tiers",
+    "customer analytics",
+    "follow-up plans",
+    "care",
+    "overdue improvement actions",
+]
 
 
 @tagged("post_install", "-at_install")
