@@ -30,6 +30,10 @@ from . import (
     shop_crm_privacy_request,
     shop_crm_segment,
     shop_crm_segment_change,
+    shop_crm_survey_analysis,
     shop_crm_tier,
     shop_crm_visit,
+    survey_question,
+    survey_survey,
+    survey_user_input,
 )

@@ -102,6 +102,9 @@ class ShopCrmFeedback(models.Model):
     root_cause = fields.Text(
         tracking=True, help="Why it happened (required to resolve a complaint): what the shop must change."
     )
+    survey_answer_ids = fields.One2many(
+        "survey.user_input", "shop_crm_complaint_id", "Questionnaire Answers", readonly=True
+    )
     improvement_ids = fields.Many2many(
         "shop.crm.improvement",
         "shop_crm_feedback_improvement_rel",
@@ -193,6 +196,7 @@ class ShopCrmFeedback(models.Model):
         result = super().write(vals)
         if vals.get("stage") == "resolved":
             self._schedule_satisfaction_follow_up()
+            self.env["survey.user_input"]._shop_crm_invite("ticket", self)
         return result
 
     def _check_transition(self, new_stage, vals):

@@ -7,7 +7,8 @@ depend on each other, so that a late or slow job can never leave a later one wor
    activities for new churn warnings),
 4. follow-up plans (their target customers by tier, class, stage and churn warning: steps 2 and 3),
 5. care (birthday, important date and festival care; rules can target a tier: step 2),
-6. overdue improvement actions (an activity for the owner of each planned action past its deadline).
+6. overdue improvement actions (an activity for the owner of each planned action past its deadline),
+7. questionnaire invitations for the customers of yesterday's paid orders.
 """
 
 import logging
@@ -25,6 +26,7 @@ STEPS = (
     ("shop.crm.followup.rule", "_cron_create_followups", "follow-up plans"),
     ("shop.crm.care.rule", "_cron_care", "care"),
     ("shop.crm.improvement", "_cron_overdue_activities", "overdue improvement actions"),
+    ("survey.user_input", "_cron_survey_invitations", "questionnaire invitations"),
 )
 
 

@@ -30,6 +30,8 @@ from . import (
     test_security,
     test_shop_day,
     test_spreadsheet_import,
+    test_survey,
+    test_survey_rules,
     test_translations,
     test_ui,
     test_visits,

@@ -141,8 +141,11 @@ class TestFeedback(ShopCrmCase):
 
 @tagged("post_install", "-at_install")
 class TestFeedbackPage(HttpCase):
+    """The one-question page of a company without a satisfaction questionnaire (test_survey.py: with)."""
+
     def setUp(self):
         super().setUp()
+        self.env.company.shop_crm_survey_id = False
         self.customer = self.env["res.partner"].create({"name": "Page customer"})
         self.ticket = self.env["shop.crm.feedback"].create(
             {"partner_id": self.customer.id, "description": "Late delivery", "channel": "phone"}

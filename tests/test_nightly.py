@@ -17,6 +17,7 @@ STEPS_LOGGED = [
     "follow-up plans",
     "care",
     "overdue improvement actions",
+    "questionnaire invitations",
 ]
 
 
