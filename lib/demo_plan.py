@@ -543,3 +543,34 @@ def planned_feedback(plan, count=16):
             )
         )
     return tickets
+
+
+SURVEY_COMMENTS = ("", "", "", "花很新鲜，包装也漂亮", "价格有点贵", "排队等了很久", "店员很热情")
+
+
+@dataclass(frozen=True)
+class PlannedSurveyAnswer:
+    order_index: int  # among the paid orders with a customer, oldest first
+    scores: tuple  # quality, service, environment, price (1-5)
+    nps: int
+    comment: str
+
+
+def planned_survey_answers(order_count, seed, count=36):
+    """Questionnaire answers to ``count`` orders spread evenly over the ``order_count`` orders (so over
+    the months), mostly happy, some unhappy with the price or the waiting (which open complaints)."""
+    rng = random.Random(seed * 104729 + 17)
+    count = min(count, order_count)
+    answers = []
+    for number in range(count):
+        index = number * order_count // count if count else 0
+        unhappy = number % 6 == 5  # one in six
+        scores = tuple(rng.choice((4, 5, 5)) for _ in range(4))
+        if unhappy:
+            low = rng.randrange(4)
+            scores = tuple(
+                rng.choice((1, 2)) if position == low else score for position, score in enumerate(scores)
+            )
+        nps = rng.choice((3, 5, 6)) if unhappy else rng.choice((7, 8, 9, 10, 10))
+        answers.append(PlannedSurveyAnswer(index, scores, nps, rng.choice(SURVEY_COMMENTS)))
+    return answers

@@ -93,6 +93,7 @@ class DemoShop:
         visits = demo._create_visits(company, plan, partners, anchor)
         tickets = demo._create_feedback(company, plan, partners, anchor)
         improvements = demo._create_improvements(company, tickets, staff, anchor)
+        answers = demo._create_survey_answers(company, plan, pos_orders)
         demo._create_care_rules(company)
         campaign = demo._create_campaign(company, anchor)
         demo._create_member_days(company)
@@ -100,6 +101,7 @@ class DemoShop:
             "campaign": campaign.name,
             "feedback": len(tickets),
             "improvements": len(improvements),
+            "survey_answers": len(answers),
             "visits": len(visits),
             "members": len(members),
             "company": company.name,
@@ -444,6 +446,35 @@ class DemoShop:
                 ticket.action_cancel()
             tickets |= ticket
         return tickets
+
+    def _create_survey_answers(self, company, plan, pos_orders):
+        """Answers to the satisfaction questionnaire from receipts' links across the months, answered
+        the day after each order; the unhappy ones open complaints, as a customer's answer does."""
+        Answer = self.env["survey.user_input"]
+        survey = company.shop_crm_survey_id
+        if not survey:
+            return Answer
+        orders = pos_orders.filtered("partner_id").sorted(lambda order: (order.date_order, order.id))
+        questions = {question.shop_crm_measure: question for question in survey.question_ids}
+        scored = survey.question_ids.filtered(lambda question: question.shop_crm_measure == "score")
+        answers = Answer
+        for planned in demo_plan.planned_survey_answers(len(orders), plan.seed):
+            order = orders[planned.order_index]
+            answer = Answer._shop_crm_link_answer(order)
+            for question, score in zip(scored, planned.scores, strict=True):
+                answer._save_lines(question, str(score))
+            answer._save_lines(questions["nps"], str(planned.nps))
+            if planned.comment:
+                answer._save_lines(questions["comment"], planned.comment)
+            answer._mark_done()
+            answered = order.date_order + timedelta(days=1)
+            answer.write(
+                {"end_datetime": answered, "shop_crm_answer_day": company._shop_crm_day_of(answered)}
+            )
+            if answer.shop_crm_complaint_id:
+                answer.shop_crm_complaint_id.received_date = answered
+            answers |= answer
+        return answers
 
     def _create_improvements(self, company, tickets, staff, anchor):
         """Two improvement actions answering the demo's complaints: the freshness one done and verified,
