@@ -8,7 +8,7 @@
     "author": "Shop CRM",
     "website": "https://github.com/shop-crm/shop_crm",
     "license": "LGPL-3",
-    "depends": ["contacts", "mail", "sms", "point_of_sale", "pos_loyalty", "sale_loyalty"],
+    "depends": ["contacts", "mail", "sms", "point_of_sale", "pos_loyalty", "sale_loyalty", "survey"],
     "external_dependencies": {
         "python": [
             "numpy",
@@ -29,6 +29,8 @@
         "data/shop_crm_analytics_data.xml",
         "data/shop_crm_member_data.xml",
         "data/shop_crm_feedback_data.xml",
+        "data/shop_crm_improvement_data.xml",
+        "data/shop_crm_survey_data.xml",
         "data/shop_crm_festival_data.xml",
         "data/shop_crm_kpi_data.xml",
         "data/shop_crm_nightly_data.xml",
@@ -50,6 +52,8 @@
         "views/shop_crm_followup_rule_views.xml",
         "views/shop_crm_feedback_views.xml",
         "views/shop_crm_feedback_templates.xml",
+        "views/shop_crm_improvement_views.xml",
+        "views/survey_views.xml",
         "views/shop_crm_care_views.xml",
         "views/shop_crm_segment_change_views.xml",
         "views/shop_crm_clv_validation_views.xml",

@@ -7,9 +7,11 @@ from odoo.http import request
 
 
 class ShopCrmFeedbackPage(http.Controller):
-    """The public feedback page: a customer rates a ticket, or a paid POS order (a QR code on the
-    receipt), without logging in, through the record's ``portal.mixin`` access token
-    (``/shop_crm/feedback/<id>?access_token=...``, ``/shop_crm/feedback/order/<id>?access_token=...``).
+    """The public feedback links: a customer rates a ticket, or a paid POS order (a QR code on the
+    receipt), without logging in: the link leads to the company's satisfaction questionnaire (Odoo survey,
+    the answer linked to the order or ticket), or, without one, to a one-question page, through the
+    record's ``portal.mixin`` access token (``/shop_crm/feedback/<id>?access_token=...``,
+    ``/shop_crm/feedback/order/<id>?access_token=...``).
     Rating an order creates its ticket. Links of the earlier form, with the token in the path, redirect
     to these."""
 
@@ -56,12 +58,19 @@ class ShopCrmFeedbackPage(http.Controller):
         order = self._document("pos.order", order_id, access_token)
         return order if order and request.env["shop.crm.feedback"]._public_order_open(order) else None
 
+    @staticmethod
+    def _to_survey(record):
+        """A redirect to the questionnaire of ``record`` (an order or ticket whose link was checked) when
+        its company has one: one feedback path for the customer. None otherwise."""
+        answer = request.env["survey.user_input"]._shop_crm_link_answer(record)
+        return request.redirect(answer.get_start_url()) if answer else None
+
     @http.route("/shop_crm/feedback/<int:ticket_id>", type="http", auth="public", methods=["GET"])
     def feedback_form(self, ticket_id, access_token=None, **kwargs):
         ticket = self._open_ticket(ticket_id, access_token)
         if not ticket:
             return request.not_found()
-        return self._render_form(ticket, access_token)
+        return self._to_survey(ticket) or self._render_form(ticket, access_token)
 
     @http.route("/shop_crm/feedback/<int:ticket_id>", type="http", auth="public", methods=["POST"])
     def feedback_submit(self, ticket_id, access_token=None, satisfaction=None, nps=None, comment=None, **kw):
@@ -79,7 +88,7 @@ class ShopCrmFeedbackPage(http.Controller):
         order = self._open_order(order_id, access_token)
         if not order:
             return request.not_found()
-        return self._render_form(order, access_token)
+        return self._to_survey(order) or self._render_form(order, access_token)
 
     @http.route("/shop_crm/feedback/order/<int:order_id>", type="http", auth="public", methods=["POST"])
     def order_feedback_submit(

@@ -491,6 +491,12 @@ FEEDBACK_TEXTS = (
     ("inquiry", "企业月结怎么开发票？", "已发送月结流程"),
 )
 FEEDBACK_STAGES = ("new", "in_progress", "resolved", "closed", "cancelled")
+# A complaint's category (the XML id's last part, data/shop_crm_improvement_data.xml) and root cause.
+COMPLAINT_CAUSES = {
+    "玫瑰第二天就蔫了": ("feedback_category_freshness", "冷库温度偏高，花材周转慢"),
+    "配送晚了两个小时，错过了生日晚宴": ("feedback_category_delivery", "节日订单集中，骑手不足"),
+    "包装和照片上不一样": ("feedback_category_quality", "包装样图未更新"),
+}
 
 
 @dataclass(frozen=True)
@@ -505,6 +511,8 @@ class PlannedFeedback:
     satisfaction: int | None = None
     nps: int | None = None
     compensation: float = 0.0
+    category: str = ""
+    root_cause: str = ""
 
 
 def planned_feedback(plan, count=16):
@@ -517,6 +525,7 @@ def planned_feedback(plan, count=16):
         feedback_type, description, resolution = FEEDBACK_TEXTS[number % len(FEEDBACK_TEXTS)]
         stage = FEEDBACK_STAGES[number % len(FEEDBACK_STAGES)]
         answered = stage in ("resolved", "closed")
+        category, root_cause = COMPLAINT_CAUSES.get(description, ("", ""))
         tickets.append(
             PlannedFeedback(
                 customer_key=rng.choice(people).key,
@@ -529,6 +538,39 @@ def planned_feedback(plan, count=16):
                 satisfaction=rng.choice((2, 4, 5, 5)) if answered else None,
                 nps=rng.choice((5, 8, 9, 10)) if answered else None,
                 compensation=50.0 if feedback_type == "complaint" and stage == "resolved" else 0.0,
+                category=category,
+                root_cause=root_cause,
             )
         )
     return tickets
+
+
+SURVEY_COMMENTS = ("", "", "", "花很新鲜，包装也漂亮", "价格有点贵", "排队等了很久", "店员很热情")
+
+
+@dataclass(frozen=True)
+class PlannedSurveyAnswer:
+    order_index: int  # among the paid orders with a customer, oldest first
+    scores: tuple  # quality, service, environment, price (1-5)
+    nps: int
+    comment: str
+
+
+def planned_survey_answers(order_count, seed, count=36):
+    """Questionnaire answers to ``count`` orders spread evenly over the ``order_count`` orders (so over
+    the months), mostly happy, some unhappy with the price or the waiting (which open complaints)."""
+    rng = random.Random(seed * 104729 + 17)
+    count = min(count, order_count)
+    answers = []
+    for number in range(count):
+        index = number * order_count // count if count else 0
+        unhappy = number % 6 == 5  # one in six
+        scores = tuple(rng.choice((4, 5, 5)) for _ in range(4))
+        if unhappy:
+            low = rng.randrange(4)
+            scores = tuple(
+                rng.choice((1, 2)) if position == low else score for position, score in enumerate(scores)
+            )
+        nps = rng.choice((3, 5, 6)) if unhappy else rng.choice((7, 8, 9, 10, 10))
+        answers.append(PlannedSurveyAnswer(index, scores, nps, rng.choice(SURVEY_COMMENTS)))
+    return answers

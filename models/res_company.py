@@ -635,6 +635,41 @@ class ResCompany(models.Model):
             region=company.shop_crm_sms_region,
             endpoint=company.shop_crm_sms_endpoint,
         )
+    # ---- satisfaction questionnaires ---------------------------------------------------------------
+    shop_crm_survey_id = fields.Many2one(
+        "survey.survey",
+        "Satisfaction Questionnaire",
+        domain=[("shop_crm_satisfaction", "=", True)],
+        default=lambda self: self.env.ref("shop_crm.survey_store_satisfaction", raise_if_not_found=False),
+        help="The questionnaire that receipts' and tickets' feedback links lead to, and that invitations "
+        "send. Empty: the links open the one-question feedback page.",
+    )
+    shop_crm_survey_after_order = fields.Boolean(
+        "Invite After a Purchase", help="The night after a paid POS order, its customer is invited."
+    )
+    shop_crm_survey_after_ticket = fields.Boolean(
+        "Invite After a Resolved Ticket", help="When a ticket is resolved, its customer is invited."
+    )
+    shop_crm_survey_after_visit = fields.Boolean(
+        "Invite After a Visit", help="When a visit reaches the customer, they are invited."
+    )
+    shop_crm_survey_cap_days = fields.Integer(
+        "One Invitation per Customer Every (days)",
+        default=30,
+        help="A customer is invited to a questionnaire at most once in this many days.",
+    )
+
+    @api.model
+    def _shop_crm_default_survey(self):
+        """Give the shipped questionnaire to the companies without one (at install)."""
+        survey = self.env.ref("shop_crm.survey_store_satisfaction", raise_if_not_found=False)
+        if survey:
+            self.sudo().search([("shop_crm_survey_id", "=", False)]).shop_crm_survey_id = survey
+
+    @api.constrains("shop_crm_survey_cap_days")
+    def _check_shop_crm_survey_cap_days(self):
+        if any(company.shop_crm_survey_cap_days < 1 for company in self):
+            raise ValidationError(self.env._("The questionnaire invitation cap must be at least one day."))
 
     # ---- feedback tickets ---------------------------------------------------------------------------
     shop_crm_sla_hours_low = fields.Integer("SLA Hours: Low", default=72)

@@ -68,6 +68,17 @@ class ResConfigSettings(models.TransientModel):
     shop_crm_campaign_cap_messages = fields.Integer(
         related="company_id.shop_crm_campaign_cap_messages", readonly=False
     )
+    shop_crm_survey_id = fields.Many2one(related="company_id.shop_crm_survey_id", readonly=False)
+    shop_crm_survey_after_order = fields.Boolean(
+        related="company_id.shop_crm_survey_after_order", readonly=False
+    )
+    shop_crm_survey_after_ticket = fields.Boolean(
+        related="company_id.shop_crm_survey_after_ticket", readonly=False
+    )
+    shop_crm_survey_after_visit = fields.Boolean(
+        related="company_id.shop_crm_survey_after_visit", readonly=False
+    )
+    shop_crm_survey_cap_days = fields.Integer(related="company_id.shop_crm_survey_cap_days", readonly=False)
     shop_crm_campaign_cap_days = fields.Integer(
         related="company_id.shop_crm_campaign_cap_days", readonly=False
     )

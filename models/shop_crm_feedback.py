@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from werkzeug.urls import url_encode
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
@@ -93,6 +93,25 @@ class ShopCrmFeedback(models.Model):
     compensation_points = fields.Float(readonly=True, copy=False)
     compensation_coupon_id = fields.Many2one("loyalty.card", readonly=True, copy=False)
     public_url = fields.Char("Feedback Link", compute="_compute_public_url")
+    category_id = fields.Many2one(
+        "shop.crm.feedback.category",
+        index=True,
+        tracking=True,
+        domain="['|', ('company_id', '=', False), ('company_id', '=', company_id)]",
+    )
+    root_cause = fields.Text(
+        tracking=True, help="Why it happened (required to resolve a complaint): what the shop must change."
+    )
+    survey_answer_ids = fields.One2many(
+        "survey.user_input", "shop_crm_complaint_id", "Questionnaire Answers", readonly=True
+    )
+    improvement_ids = fields.Many2many(
+        "shop.crm.improvement",
+        "shop_crm_feedback_improvement_rel",
+        "feedback_id",
+        "improvement_id",
+        "Improvement Actions",
+    )
 
     _sql_constraints = [
         ("nps_range", "CHECK(nps >= -1 AND nps <= 10)", "The NPS answer is a number from 0 to 10."),
@@ -177,6 +196,7 @@ class ShopCrmFeedback(models.Model):
         result = super().write(vals)
         if vals.get("stage") == "resolved":
             self._schedule_satisfaction_follow_up()
+            self.env["survey.user_input"]._shop_crm_invite("ticket", self)
         return result
 
     def _check_transition(self, new_stage, vals):
@@ -197,6 +217,21 @@ class ShopCrmFeedback(models.Model):
                 raise UserError(
                     self.env._(
                         "Ticket %(ticket)s: describe the resolution before resolving it.", ticket=ticket.name
+                    )
+                )
+
+    @api.constrains("stage", "feedback_type", "category_id", "root_cause")
+    def _check_root_cause(self):
+        """A complaint is resolved (or closed) only with its category and its root cause."""
+        for ticket in self:
+            if ticket.feedback_type != "complaint" or ticket.stage not in ("resolved", "closed"):
+                continue
+            if not ticket.category_id or not (ticket.root_cause or "").strip():
+                raise ValidationError(
+                    self.env._(
+                        "Complaint %(ticket)s: choose its category and describe its root cause before "
+                        "resolving it.",
+                        ticket=ticket.name,
                     )
                 )
 
@@ -237,6 +272,22 @@ class ShopCrmFeedback(models.Model):
 
     def action_reopen(self):
         self.write({"stage": "in_progress" if self.filtered(lambda t: t.stage == "resolved") else "new"})
+
+    def action_new_improvement(self):
+        """A new improvement action for these complaints (their category, linked to them)."""
+        categories = self.category_id
+        return {
+            "name": self.env._("Improvement Action"),
+            "type": "ir.actions.act_window",
+            "res_model": "shop.crm.improvement",
+            "view_mode": "form",
+            "target": "current",
+            "context": {
+                "default_feedback_ids": [Command.set(self.ids)],
+                "default_category_id": categories.id if len(categories) == 1 else False,
+                "default_company_id": self.company_id[:1].id or self.env.company.id,
+            },
+        }
 
     def _assert_can_compensate(self):
         """Compensation (points or a coupon) is granted by a Shop CRM manager to the ticket's customer."""

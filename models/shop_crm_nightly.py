@@ -8,7 +8,9 @@ depend on each other, so that a late or slow job can never leave a later one wor
 4. follow-up plans (their target customers by tier, class, stage and churn warning: steps 2 and 3),
 5. care (birthday, important date and festival care; rules can target a tier: step 2),
 6. the monthly report by email to the managers, on the 1st of the month when the setting is on (last
-   month's KPIs, with tonight's segments: step 3).
+   month's KPIs, with tonight's segments: step 3),
+7. overdue improvement actions (an activity for the owner of each planned action past its deadline),
+8. questionnaire invitations for the customers of yesterday's paid orders.
 """
 
 import logging
@@ -26,6 +28,8 @@ STEPS = (
     ("shop.crm.followup.rule", "_cron_create_followups", "follow-up plans"),
     ("shop.crm.care.rule", "_cron_care", "care"),
     ("shop.crm.kpi", "_cron_send_monthly_report", "monthly report"),
+    ("shop.crm.improvement", "_cron_overdue_activities", "overdue improvement actions"),
+    ("survey.user_input", "_cron_survey_invitations", "questionnaire invitations"),
 )
 
 

@@ -17,6 +17,8 @@ PURPOSES = [
     ("win_back", "Win-back"),
     ("occasion", "Birthday / Occasion"),
 ]
+# The visits after which the customer may be invited to the satisfaction questionnaire.
+VISIT_OUTCOMES_INVITED = ("reached", "interested", "purchased")
 OUTCOMES = [
     ("reached", "Reached"),
     ("no_answer", "No Answer"),
@@ -81,6 +83,9 @@ class ShopCrmVisit(models.Model):
     def create(self, vals_list):
         visits = super().create(vals_list)
         visits._after_change()
+        self.env["survey.user_input"]._shop_crm_invite(
+            "visit", visits.filtered(lambda visit: visit.outcome in VISIT_OUTCOMES_INVITED)
+        )
         return visits
 
     def write(self, vals):

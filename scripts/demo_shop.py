@@ -92,12 +92,16 @@ class DemoShop:
         demo.env["shop.crm.tier"]._evaluate(company, as_of=anchor)
         visits = demo._create_visits(company, plan, partners, anchor)
         tickets = demo._create_feedback(company, plan, partners, anchor)
+        improvements = demo._create_improvements(company, tickets, staff, anchor)
+        answers = demo._create_survey_answers(company, plan, pos_orders)
         demo._create_care_rules(company)
         campaign = demo._create_campaign(company, anchor)
         demo._create_member_days(company)
         return {
             "campaign": campaign.name,
             "feedback": len(tickets),
+            "improvements": len(improvements),
+            "survey_answers": len(answers),
             "visits": len(visits),
             "members": len(members),
             "company": company.name,
@@ -423,6 +427,8 @@ class DemoShop:
                     "user_id": partner.user_id.id,
                     "company_id": company.id,
                     "received_date": received,
+                    "category_id": planned.category and self.env.ref(f"shop_crm.{planned.category}").id,
+                    "root_cause": planned.root_cause or False,
                 }
             )
             if planned.stage in ("in_progress", "resolved", "closed"):
@@ -440,6 +446,67 @@ class DemoShop:
                 ticket.action_cancel()
             tickets |= ticket
         return tickets
+
+    def _create_survey_answers(self, company, plan, pos_orders):
+        """Answers to the satisfaction questionnaire from receipts' links across the months, answered
+        the day after each order; the unhappy ones open complaints, as a customer's answer does."""
+        Answer = self.env["survey.user_input"]
+        survey = company.shop_crm_survey_id
+        if not survey:
+            return Answer
+        orders = pos_orders.filtered("partner_id").sorted(lambda order: (order.date_order, order.id))
+        questions = {question.shop_crm_measure: question for question in survey.question_ids}
+        scored = survey.question_ids.filtered(lambda question: question.shop_crm_measure == "score")
+        answers = Answer
+        for planned in demo_plan.planned_survey_answers(len(orders), plan.seed):
+            order = orders[planned.order_index]
+            answer = Answer._shop_crm_link_answer(order)
+            for question, score in zip(scored, planned.scores, strict=True):
+                answer._save_lines(question, str(score))
+            answer._save_lines(questions["nps"], str(planned.nps))
+            if planned.comment:
+                answer._save_lines(questions["comment"], planned.comment)
+            answer._mark_done()
+            answered = order.date_order + timedelta(days=1)
+            answer.write(
+                {"end_datetime": answered, "shop_crm_answer_day": company._shop_crm_day_of(answered)}
+            )
+            if answer.shop_crm_complaint_id:
+                answer.shop_crm_complaint_id.received_date = answered
+            answers |= answer
+        return answers
+
+    def _create_improvements(self, company, tickets, staff, anchor):
+        """Two improvement actions answering the demo's complaints: the freshness one done and verified,
+        the delivery one planned and past its deadline (its owner gets the overdue activity at night)."""
+        Improvement = self.env["shop.crm.improvement"]
+        complaints = tickets.filtered(lambda t: t.feedback_type == "complaint")
+        freshness = self.env.ref("shop_crm.feedback_category_freshness")
+        delivery = self.env.ref("shop_crm.feedback_category_delivery")
+        cold_room = Improvement.create(
+            {
+                "name": "冷库每天早晚两次测温并记录",
+                "category_id": freshness.id,
+                "user_id": staff[0].id,
+                "deadline": anchor - timedelta(days=20),
+                "company_id": company.id,
+                "feedback_ids": [Command.set(complaints.filtered(lambda t: t.category_id == freshness).ids)],
+            }
+        )
+        cold_room.action_done()
+        cold_room.write({"verification_note": "连续两周测温记录均在 2-5 °C，未再收到花材不新鲜的投诉"})
+        cold_room.action_verify()
+        riders = Improvement.create(
+            {
+                "name": "节日高峰前与第二家配送公司签约",
+                "category_id": delivery.id,
+                "user_id": staff[-1].id,
+                "deadline": anchor - timedelta(days=3),
+                "company_id": company.id,
+                "feedback_ids": [Command.set(complaints.filtered(lambda t: t.category_id == delivery).ids)],
+            }
+        )
+        return cold_room | riders
 
     def _create_care_rules(self, company):
         """Birthday, important date and festival care of the demo shop (run by the nightly job)."""

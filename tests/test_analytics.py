@@ -286,7 +286,14 @@ class TestAnalyticsComplaints(AnalyticsCase):
             happy = Feedback.create(
                 {"partner_id": satisfied.id, "description": "Late", "resolution": "Refund"}
             )
-            happy.write({"stage": "resolved", "satisfaction": "5"})
+            happy.write(
+                {
+                    "stage": "resolved",
+                    "satisfaction": "5",
+                    "category_id": self.env.ref("shop_crm.feedback_category_delivery").id,
+                    "root_cause": "Courier late",
+                }
+            )
         with freeze_time(datetime.combine(ago(100), time(10))):
             Feedback.create({"partner_id": old.id, "description": "Long ago"})
         self._run()

@@ -133,7 +133,10 @@ class TestDemoGenerator(TransactionCase):
         self.assertEqual(len(follow_ups), sum(1 for v in planned if v.next_in_days is not None))
 
     def test_feedback_in_every_stage(self):
-        tickets = self.env["shop.crm.feedback"].search([("company_id", "=", self.company.id)])
+        # (the questionnaire's unhappy answers open their own complaints: test_survey_answers_across_months)
+        tickets = self.env["shop.crm.feedback"].search(
+            [("company_id", "=", self.company.id), ("survey_answer_ids", "=", False)]
+        )
         planned = demo_plan.planned_feedback(self.plan)
         self.assertEqual(len(tickets), len(planned))
         self.assertEqual(
@@ -142,6 +145,24 @@ class TestDemoGenerator(TransactionCase):
         answered = tickets.filtered("satisfaction")
         self.assertTrue(answered and all(t.stage in ("resolved", "closed") for t in answered))
         self.assertTrue(tickets.filtered("compensation_points"))
+        resolved = tickets.filtered(
+            lambda t: t.feedback_type == "complaint" and t.stage in ("resolved", "closed")
+        )
+        self.assertTrue(resolved and all(t.category_id and t.root_cause for t in resolved))
+
+    def test_survey_answers_across_months(self):
+        answers = self.env["survey.user_input"].search([("shop_crm_company_id", "=", self.company.id)])
+        self.assertEqual(len(answers), self.summary["survey_answers"])
+        self.assertTrue(answers and set(answers.mapped("state")) == {"done"})
+        self.assertGreaterEqual(len({day.replace(day=1) for day in answers.mapped("shop_crm_answer_day")}), 3)
+        complaints = answers.shop_crm_complaint_id
+        self.assertTrue(complaints and all(ticket.category_id for ticket in complaints))
+
+    def test_improvement_actions(self):
+        actions = self.env["shop.crm.improvement"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(sorted(actions.mapped("state")), ["planned", "verified"])
+        self.assertTrue(all(action.user_id and action.deadline for action in actions))
+        self.assertTrue(actions.filtered("overdue"), "one is past its deadline")
 
     def test_care_rules(self):
         rules = self.env["shop.crm.care.rule"].search([("company_id", "=", self.company.id)])

@@ -35,7 +35,13 @@ class TestFeedback(ShopCrmCase):
         with freeze_time("2026-10-01 13:00:00"):
             self.assertIn(urgent, self.Feedback.search([("overdue", "=", True)]))
             self.assertNotIn(low, self.Feedback.search([("overdue", "=", True)]))
-            urgent.resolution = "Replaced the bouquet."
+            urgent.write(
+                {
+                    "resolution": "Replaced the bouquet.",
+                    "category_id": self.env.ref("shop_crm.feedback_category_freshness").id,
+                    "root_cause": "The cold room was too warm.",
+                }
+            )
             urgent.action_resolve()
             self.assertFalse(urgent.sla_met, "resolved after its 4 hours")
             self.assertAlmostEqual(urgent.resolution_hours, 5.0)
@@ -51,7 +57,13 @@ class TestFeedback(ShopCrmCase):
             ticket.action_resolve()  # no resolution yet
         ticket.action_start()
         self.assertEqual(ticket.stage, "in_progress")
-        ticket.with_user(self.staff).write({"resolution": "Replaced the bouquet and apologised."})
+        ticket.with_user(self.staff).write(
+            {
+                "resolution": "Replaced the bouquet and apologised.",
+                "category_id": self.env.ref("shop_crm.feedback_category_freshness").id,
+                "root_cause": "Old stock sold first.",
+            }
+        )
         ticket.with_user(self.staff).action_resolve()
         self.assertEqual(ticket.stage, "resolved")
         activity = self.env["mail.activity"].search(
@@ -129,8 +141,11 @@ class TestFeedback(ShopCrmCase):
 
 @tagged("post_install", "-at_install")
 class TestFeedbackPage(HttpCase):
+    """The one-question page of a company without a satisfaction questionnaire (test_survey.py: with)."""
+
     def setUp(self):
         super().setUp()
+        self.env.company.shop_crm_survey_id = False
         self.customer = self.env["res.partner"].create({"name": "Page customer"})
         self.ticket = self.env["shop.crm.feedback"].create(
             {"partner_id": self.customer.id, "description": "Late delivery", "channel": "phone"}
@@ -280,7 +295,13 @@ class TestFeedbackPage(HttpCase):
         self.assertTrue(old.headers["Location"].endswith(url))
 
     def test_closed_ticket_link_refused(self):
-        self.ticket.write({"resolution": "Refunded"})
+        self.ticket.write(
+            {
+                "resolution": "Refunded",
+                "category_id": self.env.ref("shop_crm.feedback_category_other").id,
+                "root_cause": "Wrong order",
+            }
+        )
         self.ticket.action_resolve()
         self.ticket.action_close()
         self.assertEqual(self.url_open(self.url).status_code, 404)

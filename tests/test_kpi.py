@@ -281,7 +281,14 @@ class TestKpiCustomerCare(KpiCase):
             )
             if resolved:
                 with freeze_time(resolved):
-                    record.write({"stage": "resolved", "resolution": "New bouquet"})
+                    record.write(
+                        {
+                            "stage": "resolved",
+                            "resolution": "New bouquet",
+                            "category_id": cls.env.ref("shop_crm.feedback_category_freshness").id,
+                            "root_cause": "Old stock",
+                        }
+                    )
             if answered:
                 with freeze_time(answered):
                     record._public_answer(satisfaction, nps, "")

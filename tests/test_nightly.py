@@ -17,6 +17,8 @@ STEPS_LOGGED = [
     "follow-up plans",
     "care",
     "monthly report",
+    "overdue improvement actions",
+    "questionnaire invitations",
 ]
 
 

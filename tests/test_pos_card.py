@@ -177,7 +177,14 @@ class TestPosCustomerCard(PosCardCase):
         self.assertIn(ticket.name, result["alerts"][2]["title"])
         self.assertIn("200 points gift", result["alerts"][1]["advice"])
         # a resolved complaint and a contact stop change the flags
-        ticket.write({"stage": "resolved", "resolution": "Replaced the bouquet."})
+        ticket.write(
+            {
+                "stage": "resolved",
+                "resolution": "Replaced the bouquet.",
+                "category_id": self.env.ref("shop_crm.feedback_category_freshness").id,
+                "root_cause": "Old stock",
+            }
+        )
         customer.do_not_contact = True
         result = self._card(customer)
         self.assertEqual(result["flags"], ["churn", "date", "do_not_contact"])
