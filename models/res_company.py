@@ -635,6 +635,7 @@ class ResCompany(models.Model):
             region=company.shop_crm_sms_region,
             endpoint=company.shop_crm_sms_endpoint,
         )
+
     # ---- satisfaction questionnaires ---------------------------------------------------------------
     shop_crm_survey_id = fields.Many2one(
         "survey.survey",
