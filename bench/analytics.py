@@ -329,25 +329,7 @@ def ensure_database(args, options: dict[str, str], work: Path) -> dict:
                 f"{args.db} holds another data set ({built['customers']:,} / {built['orders']:,}); rebuilding"
             )
         return build_database(options, work, args.db, want)
-    if read_parameter(options, args.db, ADDON_META_KEY) != addon_fingerprint():
-        log = work / "bench_analytics.log"
-        step = time.perf_counter()
-        say(f"upgrading shop_crm in {args.db} (the addon changed since it was built; log: {log})")
-        run_logged(
-            [
-                str(ROOT / "scripts" / "odoo"),
-                "-d",
-                args.db,
-                "-u",
-                "shop_crm",
-                "--stop-after-init",
-                "--log-level=warn",
-            ],
-            log,
-            "upgrading shop_crm",
-        )
-        write_parameter(options, args.db, ADDON_META_KEY, addon_fingerprint())
-        say(f"  upgraded in {time.perf_counter() - step:.1f} s")
+    upgrade_if_changed(options, args.db, work / "bench_analytics.log")
     say(
         f"using {args.db}: {built['customers']:,} customers, {built['orders']:,} orders "
         f"(built {built['built_on']})"
@@ -891,20 +873,41 @@ def print_table(report: dict) -> None:
         say(f"  {item['seconds']:7.2f} s  {item['sql'][:150]}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def upgrade_if_changed(options: dict[str, str], db: str, log: Path) -> bool:
+    """Upgrade shop_crm in ``db`` when the addon's models/data changed since it was built or last upgraded."""
+    if read_parameter(options, db, ADDON_META_KEY) == addon_fingerprint():
+        return False
+    step = time.perf_counter()
+    say(f"upgrading shop_crm in {db} (the addon changed since it was built; log: {log})")
+    run_logged(
+        [str(ROOT / "scripts" / "odoo"), "-d", db, "-u", "shop_crm", "--stop-after-init", "--log-level=warn"],
+        log,
+        "upgrading shop_crm",
+    )
+    write_parameter(options, db, ADDON_META_KEY, addon_fingerprint())
+    say(f"  upgraded in {time.perf_counter() - step:.1f} s")
+    return True
+
+
+def add_chain_arguments(parser: argparse.ArgumentParser, default_db: str, default_output: Path) -> None:
+    """The options of a benchmark on the generated chain database: sizes, database, rebuild, output, check."""
     parser.add_argument("--small", action="store_true", help="100,000 customers / 1,000,000 orders")
     parser.add_argument("--customers", type=int, help=f"customers (default {FULL[0]:,})")
     parser.add_argument("--orders", type=int, help=f"orders, POS + sales (default {FULL[1]:,})")
-    parser.add_argument("--db", default=DEFAULT_DB, help=f"benchmark database (default {DEFAULT_DB})")
+    parser.add_argument("--db", default=default_db, help=f"benchmark database (default {default_db})")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--rebuild", action="store_true", help="rebuild the database even if it fits")
     group.add_argument(
         "--keep-db", action="store_true", help="use the database as it is (no rebuild/upgrade)"
     )
     parser.add_argument("--seed", type=int, default=2024, help="data generator seed")
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--output", type=Path, default=default_output)
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_chain_arguments(parser, DEFAULT_DB, DEFAULT_OUTPUT)
     parser.add_argument("--days", type=int, default=10, help="nights of new orders after the runs (0: none)")
     parser.add_argument(
         "--incremental-into",

@@ -60,22 +60,7 @@ def prepare_database(args, options, work) -> None:
         say(f"copying {args.source} to {args.db}")
         seconds = analytics.copy_database(options, args.source, args.db)
         say(f"  copied in {seconds:.0f} s")
-    if analytics.read_parameter(options, args.db, analytics.ADDON_META_KEY) != analytics.addon_fingerprint():
-        say(f"upgrading shop_crm in {args.db} (log: {log})")
-        analytics.run_logged(
-            [
-                str(ROOT / "scripts" / "odoo"),
-                "-d",
-                args.db,
-                "-u",
-                "shop_crm",
-                "--stop-after-init",
-                "--log-level=warn",
-            ],
-            log,
-            "upgrading shop_crm",
-        )
-        analytics.write_parameter(options, args.db, analytics.ADDON_META_KEY, analytics.addon_fingerprint())
+    analytics.upgrade_if_changed(options, args.db, log)
 
 
 def cpu_measured(odoo, memory, func) -> dict:

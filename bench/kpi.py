@@ -302,18 +302,7 @@ def print_table(report: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--small", action="store_true", help="100,000 customers / 1,000,000 orders")
-    parser.add_argument("--customers", type=int, help=f"customers (default {analytics.FULL[0]:,})")
-    parser.add_argument("--orders", type=int, help=f"orders, POS + sales (default {analytics.FULL[1]:,})")
-    parser.add_argument("--db", default=DEFAULT_DB, help=f"benchmark database (default {DEFAULT_DB})")
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--rebuild", action="store_true", help="rebuild the database even if it fits")
-    group.add_argument(
-        "--keep-db", action="store_true", help="use the database as it is (no rebuild/upgrade)"
-    )
-    parser.add_argument("--seed", type=int, default=2024, help="data generator seed")
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
-    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    analytics.add_chain_arguments(parser, DEFAULT_DB, DEFAULT_OUTPUT)
     parser.add_argument("--internal", choices=("prepare", "measure"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 

@@ -335,19 +335,7 @@ class TestCustomerImport(ImportCase):
         path = self._csv(
             "orm.csv",
             [["Z1", "赵一", "138 0013 8900", "Zhao@Example.com", "女", "1991-04-05", "", "", "", "", "VIP"]],
-            header=[
-                "会员卡号",
-                "姓名",
-                "手机号",
-                "邮箱",
-                "性别",
-                "生日",
-                "会员等级",
-                "积分",
-                "入会日期",
-                "负责人",
-                "标签",
-            ],
+            header=HEADER[:11],
         )
         self.assertEqual(self.Import.run(path, "customers")["created"], 1)
         imported = self._partner("+8613800138900")
